@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AppleConfig(AppConfig):
+    name = "apple"
+    verbose_name = "Apple services"

@@ -1,0 +1,3 @@
+"""Apple's callbacks (Apps and Books notifications)."""
+
+urlpatterns = []

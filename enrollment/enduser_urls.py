@@ -1,0 +1,3 @@
+"""End-user pages (web login, terms)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Device-facing URLs (no session, no CSRF)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""SCEP service URLs."""
+
+urlpatterns = []

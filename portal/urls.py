@@ -1,0 +1,44 @@
+"""Root URLs, one block per audience.
+
+- Admins (browser, session + CSRF): the portal sections and the REST API under /api/.
+- Devices (Apple's protocols, no session, no CSRF): /.well-known/, /enroll/, /scep/, /mdm/.
+- End users (browser on the phone or desktop): web login, password set-up, terms.
+"""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.urls import include, path
+
+from . import views
+
+admin_urls = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("tenant/switch/", views.switch_tenant, name="switch-tenant"),
+    path("audit/", views.AuditLogView.as_view(), name="audit"),
+    path("audit/<int:pk>/", views.AuditEventDetailView.as_view(), name="audit-detail"),
+    path("api-tokens/", views.ApiTokenView.as_view(), name="api-tokens"),
+]
+
+urlpatterns = [
+    path("", include((admin_urls, "portal"))),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("mobile-security/settings/", include("portal.mobile_settings.urls")),
+    path("mobile-security/profiles/", include("enrollment.urls")),
+    path("mobile-security/", include("mdm.urls")),
+    path("users/", include("users.urls")),
+    path("api/", include("portal.api")),
+    # Devices
+    path("", include("enrollment.public_urls")),
+    path("", include("enrollment.scep.urls")),
+    path("", include("mdm.public_urls")),
+    path("", include("apple.public_urls")),
+    # End users
+    path("", include("enrollment.enduser_urls")),
+    path("", include("users.enduser_urls")),
+    path("healthz", views.healthz, name="healthz"),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.STATIC_URL, document_root=settings.STATIC_ROOT)
