@@ -21,6 +21,15 @@ TEST_PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(autouse=True)
+def _eager_celery():
+    """Tasks run in the test process; the service test starts a real worker instead."""
+    from portal.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache():
     from django.core.cache import cache
 
