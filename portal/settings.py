@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "enrollment.scep",
     "mdm",
     "portal",
+    "portal.mobile_settings",
 ]
 
 MIDDLEWARE = [
@@ -147,6 +148,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "portal")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0},
+    "push-certificate-expiry-mails": {
+        "task": "apple.tasks.warn_expiring_push_certificates",
+        "schedule": 6 * 3600.0,
+    },
+    "vpp-token-check": {"task": "apple.tasks.check_vpp_tokens", "schedule": 6 * 3600.0},
+    "entra-id-sync": {"task": "users.imports.tasks.sync_entra_tenants", "schedule": 3600.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

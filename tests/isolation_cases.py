@@ -30,3 +30,18 @@ CASES = {
 NOT_ADMIN_OBJECT_URLS = {
     "enduser-users:set-password",
 }
+
+
+def _merge_area_modules():
+    import importlib
+    import pkgutil
+
+    from tests import isolation
+
+    for info in pkgutil.iter_modules(isolation.__path__):
+        module = importlib.import_module(f"tests.isolation.{info.name}")
+        CASES.update(getattr(module, "CASES", {}))
+        NOT_ADMIN_OBJECT_URLS.update(getattr(module, "NOT_ADMIN_OBJECT_URLS", set()))
+
+
+_merge_area_modules()

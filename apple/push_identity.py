@@ -1,0 +1,94 @@
+"""The push identity of a tenant: what APNs clients and enrollment profiles use.
+
+Looked up from the database on every call, so a renewed certificate is used at once, in every
+process, without a restart. Callers that keep connections (the APNs client) compare
+``fingerprint`` to know when to reconnect.
+"""
+
+import datetime as dt
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from django.utils import timezone
+
+from .models import PushCertificate
+
+TOPIC_PREFIX = "com.apple.mgmt.External."
+
+
+@dataclass(frozen=True)
+class PushIdentity:
+    tenant_id: int
+    topic: str
+    certificate_pem: bytes
+    private_key_pem: bytes
+    not_after: dt.datetime
+    is_demo: bool
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.certificate_pem).hexdigest()
+
+
+def current_push_identity(tenant) -> PushIdentity | None:
+    """The tenant's installed, unexpired push certificate, or None."""
+    cert = PushCertificate.objects.filter(tenant=tenant).first()
+    if cert is None or not cert.is_valid:
+        return None
+    return PushIdentity(
+        tenant_id=cert.tenant_id,
+        topic=cert.topic,
+        certificate_pem=cert.certificate_pem.encode(),
+        private_key_pem=cert.private_key_pem.encode(),
+        not_after=cert.not_after,
+        is_demo=cert.is_demo,
+    )
+
+
+def install_demo_push_certificate(tenant, *, days: int = 365) -> PushCertificate:
+    """A self-signed stand-in with an MDM-shaped subject, for the embedded demo and tests.
+
+    Apple's push service will not accept it; the portal labels it as a demo everywhere.
+    """
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    topic = f"{TOPIC_PREFIX}{uuid.uuid4()}"
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.USER_ID, topic),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"APSP:demo-{tenant.number}"),
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+        ]
+    )
+    now = timezone.now()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .sign(key, hashes.SHA256())
+    )
+    values = {
+        "apple_id": "demo@example.com",
+        "topic": topic,
+        "certificate_pem": certificate.public_bytes(serialization.Encoding.PEM).decode(),
+        "private_key_pem": key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+        "serial": format(certificate.serial_number, "x"),
+        "not_before": certificate.not_valid_before_utc,
+        "not_after": certificate.not_valid_after_utc,
+        "is_demo": True,
+        "uploaded_at": now,
+    }
+    cert, _ = PushCertificate.objects.update_or_create(tenant=tenant, defaults=values)
+    return cert
