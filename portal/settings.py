@@ -238,5 +238,11 @@ GRAPH_LOGIN_BASE_URL = os.environ.get("GRAPH_LOGIN_BASE_URL", "https://login.mic
 # Check the signer of the first enrollment POST against Apple's iPhone Device CA (off: the
 # web login is what authenticates the user).
 ENROLLMENT_VERIFY_DEVICE_SIGNATURE = _env_bool("ENROLLMENT_VERIFY_DEVICE_SIGNATURE", False)
+# PEM bundle of Apple's device CA chain, needed when the check above is on.
+ENROLLMENT_DEVICE_CA_FILE = os.environ.get("ENROLLMENT_DEVICE_CA_FILE", "")
+# Certificate and key (PEM paths) that sign enrollment profiles; a publicly trusted one makes the
+# device show the profile as verified. Unset: a local signing certificate is made in VAR_DIR.
+PROFILE_SIGNING_CERT = os.environ.get("PROFILE_SIGNING_CERT", "")
+PROFILE_SIGNING_KEY = os.environ.get("PROFILE_SIGNING_KEY", "")
 # Header in which a TLS proxy forwards the device's client certificate (URL-escaped PEM).
 MDM_CLIENT_CERT_HEADER = os.environ.get("MDM_CLIENT_CERT_HEADER", "")

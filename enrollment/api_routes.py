@@ -1,0 +1,7 @@
+from .api import EnrollmentAddressViewSet, InvitationViewSet, ProfileViewSet
+
+routes = [
+    ("profiles", ProfileViewSet, "profile"),
+    ("invitations", InvitationViewSet, "invitation"),
+    ("enrollment-addresses", EnrollmentAddressViewSet, "enrollment-address"),
+]

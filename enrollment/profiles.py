@@ -1,0 +1,138 @@
+"""The enrollment profile of account-driven user enrollment (adue-protocol.md §2.6).
+
+``build_enrollment_profile`` returns the plist dict; ``render_enrollment_profile`` signs it.
+Every profile built here must validate against Apple's schema (``apple.schema``); the tests
+check that for each variant.
+"""
+
+import uuid
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from django.conf import settings
+
+from apple import plist
+from apple.push_identity import current_push_identity
+from enrollment.scep import services as scep
+
+from .models import EnrollmentSession, Profile
+from .signing import sign_profile
+
+SERVER_CAPABILITIES = ["com.apple.mdm.per-user-connections"]
+
+
+class ProfileUnavailable(Exception):
+    """The tenant cannot enroll right now (no push certificate, no profile)."""
+
+
+def payload_prefix(tenant) -> str:
+    """Reverse-DNS identifier base, e.g. ``com.example.portal.mdm.t123456``."""
+    from .addresses import portal_host
+
+    labels = [label for label in reversed(portal_host().split(".")) if label]
+    return ".".join([*labels, "mdm", f"t{tenant.number}"])
+
+
+def server_urls() -> tuple[str, str]:
+    base = settings.PORTAL_BASE_URL.rstrip("/")
+    return f"{base}/mdm/connect", f"{base}/mdm/checkin"
+
+
+def default_profile(tenant) -> Profile | None:
+    return (
+        Profile.objects.for_tenant(tenant)
+        .filter(kind=Profile.Kind.USER_REGISTRATION, is_default=True)
+        .first()
+    )
+
+
+def _uuid() -> str:
+    return str(uuid.uuid4()).upper()
+
+
+def _certificate_payloads(pem_text: str, prefix: str) -> list[dict]:
+    payloads = []
+    if not pem_text.strip():
+        return payloads
+    for index, cert in enumerate(x509.load_pem_x509_certificates(pem_text.encode())):
+        payloads.append(
+            {
+                "PayloadType": "com.apple.security.root",
+                "PayloadVersion": 1,
+                "PayloadIdentifier": f"{prefix}.root.{index}",
+                "PayloadUUID": _uuid(),
+                "PayloadDisplayName": cert.subject.rfc4514_string()[:60],
+                "PayloadContent": cert.public_bytes(serialization.Encoding.DER),
+            }
+        )
+    return payloads
+
+
+def build_enrollment_profile(session: EnrollmentSession) -> dict:
+    tenant, user = session.tenant, session.user
+    push = current_push_identity(tenant)
+    profile = default_profile(tenant)
+    if push is None:
+        raise ProfileUnavailable("no valid push certificate")
+    if profile is None:
+        raise ProfileUnavailable("no default user registration profile")
+    if not user.managed_apple_id:
+        raise ProfileUnavailable("the user has no managed Apple ID")
+    prefix = payload_prefix(tenant)
+    server_url, checkin_url = server_urls()
+    scep_uuid = _uuid()
+    challenge = scep.issue_challenge(tenant, subject_cn=session.subject_cn)
+    scep_payload = {
+        "PayloadType": "com.apple.security.scep",
+        "PayloadVersion": 1,
+        "PayloadIdentifier": f"{prefix}.scep",
+        "PayloadUUID": scep_uuid,
+        "PayloadDisplayName": "MDM identity",
+        "PayloadContent": {
+            "URL": scep.scep_url(tenant),
+            "Name": f"t{tenant.number}",
+            "Challenge": challenge,
+            "Keysize": 2048,
+            "Key Type": "RSA",
+            "Key Usage": 5,
+            "Subject": [[["O", str(tenant.number)]], [["CN", session.subject_cn]]],
+            "Retries": 3,
+            "RetryDelay": 10,
+        },
+    }
+    mdm_payload = {
+        "PayloadType": "com.apple.mdm",
+        "PayloadVersion": 1,
+        "PayloadIdentifier": f"{prefix}.mdm",
+        "PayloadUUID": _uuid(),
+        "PayloadDisplayName": "Device management",
+        "ServerURL": server_url,
+        "CheckInURL": checkin_url,
+        "Topic": push.topic,
+        "IdentityCertificateUUID": scep_uuid,
+        "EnrollmentMode": "BYOD",
+        "AssignedManagedAppleID": user.managed_apple_id,
+        "SignMessage": True,
+        "CheckOutWhenRemoved": True,
+        "ServerCapabilities": list(SERVER_CAPABILITIES),
+    }
+    top = {
+        "PayloadType": "Configuration",
+        "PayloadVersion": 1,
+        "PayloadIdentifier": prefix,
+        "PayloadUUID": str(profile.payload_uuid).upper(),
+        "PayloadDisplayName": profile.name,
+        "PayloadOrganization": profile.organization or tenant.name,
+        "PayloadContent": [
+            *_certificate_payloads(profile.trusted_certificates, prefix),
+            scep_payload,
+            mdm_payload,
+        ],
+    }
+    if profile.description:
+        top["PayloadDescription"] = profile.description
+    return top
+
+
+def render_enrollment_profile(session: EnrollmentSession) -> bytes:
+    return sign_profile(plist.dumps(build_enrollment_profile(session)))

@@ -1,0 +1,97 @@
+"""Device-facing enrollment endpoints: discovery and the enrollment POSTs (no session, no CSRF).
+
+The enrollment POST is stateless until the device brings a bearer token: an anonymous POST
+gets the ``apple-as-web`` challenge and nothing is stored for it.
+"""
+
+import logging
+
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from users.audit import record
+from users.models import Tenant
+
+from . import discovery, machine_info, tokens
+from .models import EnrollmentSession
+from .profiles import ProfileUnavailable, render_enrollment_profile
+
+log = logging.getLogger("enrollment.device")
+
+
+def well_known_failed(description: str, message: str) -> JsonResponse:
+    response = JsonResponse(
+        {"code": "com.apple.well-known.failed", "description": description, "message": message},
+        status=403,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def remote_management(request):
+    identifier = request.GET.get("user-identifier", "")
+    family = request.GET.get("model-family", "")
+    tenant, refusal = discovery.resolve(identifier, family)
+    if refusal is not None:
+        log.info("discovery refused for %r (%s): %s", identifier, family, refusal.description)
+        return well_known_failed(refusal.description, refusal.message)
+    response = JsonResponse(
+        {"Servers": [{"Version": "mdm-byod", "BaseURL": discovery.base_url(tenant)}]}
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def challenge(tenant) -> HttpResponse:
+    response = HttpResponse(status=401)
+    response["WWW-Authenticate"] = (
+        f'Bearer method="apple-as-web", url="{discovery.login_url(tenant)}"'
+    )
+    return response
+
+
+@csrf_exempt
+@require_POST
+def enroll(request, number: int):
+    tenant = get_object_or_404(Tenant, number=number, is_active=True)
+    try:
+        info = machine_info.parse(request.body)
+    except machine_info.MachineInfoError as exc:
+        log.info("enrollment POST for tenant %s rejected: %s", number, exc)
+        return HttpResponse(
+            f"Bad enrollment request: {exc}\n", status=400, content_type="text/plain"
+        )
+    raw = tokens.bearer_from(request)
+    if raw is None:
+        return challenge(tenant)
+    session = tokens.session_for(raw, tenant=tenant)
+    if session is None or session.is_bound:
+        # Unknown, expired or already used by an enrolled device: sign in again.
+        return challenge(tenant)
+    try:
+        with transaction.atomic():
+            body = render_enrollment_profile(session)
+            EnrollmentSession.objects.filter(pk=session.pk).update(
+                machine_info=info.as_json(),
+                profile_fetches=F("profile_fetches") + 1,
+                profile_delivered_at=timezone.now(),
+                state=EnrollmentSession.State.PROFILE_DELIVERED,
+            )
+    except ProfileUnavailable as exc:
+        log.warning("no enrollment profile for tenant %s: %s", number, exc)
+        return HttpResponse(
+            f"Enrollment unavailable: {exc}\n", status=403, content_type="text/plain"
+        )
+    record(
+        f"user:{session.user.username}", "enrollment.profile_delivered", session, **info.as_json()
+    )
+    response = HttpResponse(body, content_type="application/x-apple-aspen-config")
+    response["Content-Disposition"] = 'attachment; filename="enrollment.mobileconfig"'
+    response["Cache-Control"] = "no-store"
+    return response

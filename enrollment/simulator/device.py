@@ -1,0 +1,335 @@
+"""The device side of account-driven user enrollment, step by step, over real HTTP.
+
+Each step is a method so tests can stop in between, tamper, or repeat one. The device keeps
+only what a real one keeps: its keys, certificates, the bearer token and the MDM payload.
+"""
+
+import base64
+import datetime as dt
+import html
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from apple import cms, plist
+from enrollment.scep import client as scep_client
+
+CALLBACK_PREFIX = "apple-remotemanagement-user-login://authentication-results"
+
+
+class EnrollmentFailed(Exception):
+    def __init__(self, step: str, message: str, response: httpx.Response | None = None):
+        super().__init__(f"{step}: {message}")
+        self.step, self.response = step, response
+
+
+def _device_identity():
+    """The stand-in for the device's built-in Apple identity that signs its machine info."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Simulated iPhone {uuid.uuid4()}")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    return cert, key
+
+
+@dataclass
+class SimulatedDevice:
+    address: str
+    password: str
+    server: str | None = None  # discovery origin; default https://<address domain>
+    verify: str | bool = True
+    product: str = "iPhone17,2"
+    os_version: str = "18.2.1"
+    build: str = "22C161"
+    language: str = "en-US"
+    accept_terms: bool = False
+    totp_code: str = ""
+    timeout: float = 30.0
+    # What the device learns and keeps.
+    base_url: str | None = None
+    login_url: str | None = None
+    access_token: str | None = None
+    profile: dict | None = None
+    profile_signed_by: x509.Certificate | None = None
+    identity: x509.Certificate | None = None
+    identity_key: object | None = None
+    enrollment_id: str = field(default_factory=lambda: str(uuid.uuid4()).upper())
+    push_token: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    push_magic: str = field(default_factory=lambda: str(uuid.uuid4()).upper())
+    commands_answered: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.http = httpx.Client(verify=self.verify, timeout=self.timeout, follow_redirects=False)
+        self.device_cert, self.device_key = _device_identity()
+
+    def close(self):
+        self.http.close()
+
+    # --- the whole flow --------------------------------------------------------------------
+
+    def enroll(self) -> "SimulatedDevice":
+        self.discover()
+        self.post_machine_info(expect_challenge=True)
+        self.web_login()
+        self.fetch_profile()
+        self.scep_enroll()
+        self.authenticate()
+        self.token_update()
+        self.connect()
+        return self
+
+    # --- steps -----------------------------------------------------------------------------
+
+    def discover(self) -> str:
+        domain = self.address.rpartition("@")[2]
+        origin = (self.server or f"https://{domain}").rstrip("/")
+        response = self.http.get(
+            f"{origin}/.well-known/com.apple.remotemanagement",
+            params={"user-identifier": self.address, "model-family": "iPhone"},
+        )
+        if response.status_code != 200:
+            raise EnrollmentFailed("discovery", f"HTTP {response.status_code}", response)
+        servers = response.json().get("Servers") or []
+        if not servers or servers[0].get("Version") != "mdm-byod":
+            raise EnrollmentFailed("discovery", f"unexpected answer {response.text}", response)
+        self.base_url = servers[0]["BaseURL"]
+        return self.base_url
+
+    def machine_info_body(self) -> bytes:
+        info = {"LANGUAGE": self.language, "PRODUCT": self.product, "VERSION": self.build}
+        return cms.sign(plist.dumps(info), self.device_cert, self.device_key)
+
+    def post_machine_info(self, *, expect_challenge=False) -> httpx.Response:
+        headers = {
+            "Content-Type": "application/pkcs7-signature",
+            "User-Agent": "DeviceManagementClient/1.0",
+        }
+        if self.access_token and not expect_challenge:
+            headers["Authorization"] = f"Bearer {self.access_token}"
+        response = self.http.post(self.base_url, content=self.machine_info_body(), headers=headers)
+        if expect_challenge:
+            if response.status_code != 401:
+                raise EnrollmentFailed(
+                    "enroll", f"expected 401, got {response.status_code}", response
+                )
+            challenge = response.headers.get("WWW-Authenticate", "")
+            match = re.search(r'method="apple-as-web"\s*,?\s*url="([^"]+)"', challenge)
+            if not challenge.startswith("Bearer") or not match:
+                raise EnrollmentFailed("enroll", f"bad challenge {challenge!r}", response)
+            self.login_url = match.group(1)
+        return response
+
+    def web_login(self) -> str:
+        """What ASWebAuthenticationSession does: GET the page, submit the form, catch the 308."""
+        url = f"{self.login_url}?{urlencode({'user-identifier': self.address})}"
+        page = self.http.get(url, headers={"Accept-Language": self.language})
+        if page.status_code != 200:
+            raise EnrollmentFailed("login", f"login page HTTP {page.status_code}", page)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        form = {
+            "csrfmiddlewaretoken": html.unescape(token.group(1)) if token else "",
+            "identifier": self.address,
+            "password": self.password,
+        }
+        if self.totp_code:
+            form["code"] = self.totp_code
+        if self.accept_terms:
+            form["accept_terms"] = "on"
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.login_url))
+        response = self.http.post(url, data=form, headers={"Referer": url, "Origin": origin})
+        location = response.headers.get("Location", "")
+        if response.status_code != 308 or not location.startswith(CALLBACK_PREFIX):
+            raise EnrollmentFailed(
+                "login", f"sign-in refused (HTTP {response.status_code})", response
+            )
+        tokens = parse_qs(urlsplit(location).query).get("access-token")
+        if not tokens:
+            raise EnrollmentFailed("login", "no access-token in the callback", response)
+        self.access_token = tokens[0]
+        return self.access_token
+
+    def fetch_profile(self) -> dict:
+        response = self.post_machine_info()
+        if response.status_code != 200:
+            raise EnrollmentFailed("profile", f"HTTP {response.status_code}", response)
+        if (
+            response.headers.get("Content-Type", "").split(";")[0]
+            != "application/x-apple-aspen-config"
+        ):
+            raise EnrollmentFailed("profile", "not an enrollment profile", response)
+        try:
+            message = cms.verify(response.content)
+        except cms.CMSError as exc:
+            raise EnrollmentFailed("profile", f"bad profile signature: {exc}", response) from exc
+        self.profile_signed_by = message.signer
+        self.profile = plist.loads(message.content)
+        mdm = self.mdm_payload
+        if mdm.get("EnrollmentMode") != "BYOD" or not mdm.get("AssignedManagedAppleID"):
+            raise EnrollmentFailed("profile", "not an account-driven user enrollment profile")
+        if "AccessRights" in mdm:
+            raise EnrollmentFailed("profile", "AccessRights present: a device cancels here")
+        return self.profile
+
+    def _payload(self, payload_type: str) -> dict:
+        for payload in self.profile.get("PayloadContent", []):
+            if payload.get("PayloadType") == payload_type:
+                return payload
+        raise EnrollmentFailed("profile", f"no {payload_type} payload")
+
+    @property
+    def mdm_payload(self) -> dict:
+        return self._payload("com.apple.mdm")
+
+    @property
+    def scep_payload(self) -> dict:
+        return self._payload("com.apple.security.scep")["PayloadContent"]
+
+    def scep_enroll(self) -> x509.Certificate:
+        content = self.scep_payload
+        subject = {pair[0][0]: pair[0][1] for pair in content.get("Subject", [])}
+        self.identity_key = rsa.generate_private_key(
+            public_exponent=65537, key_size=int(content.get("Keysize", 2048))
+        )
+        try:
+            self.identity = scep_client.enroll(
+                content["URL"],
+                content.get("Challenge", ""),
+                subject.get("CN", ""),
+                self.identity_key,
+                verify=self.verify,
+                organization=subject.get("O"),
+            )
+        except scep_client.ScepError as exc:
+            raise EnrollmentFailed("scep", str(exc)) from exc
+        return self.identity
+
+    # --- MDM -------------------------------------------------------------------------------
+
+    KEEP = object()  # "send the token the device holds"
+
+    def signed_put(
+        self, url: str, message: dict, content_type: str, *, sign_with=None, token=KEEP
+    ) -> httpx.Response:
+        body = plist.dumps(message)
+        cert, key = sign_with or (self.identity, self.identity_key)
+        headers = {"Content-Type": content_type, "User-Agent": "MDM/1.0"}
+        if cert is not None:
+            signature = cms.sign(body, cert, key, detached=True)
+            headers["Mdm-Signature"] = base64.b64encode(signature).decode()
+        bearer = self.access_token if token is self.KEEP else token
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        return self.http.put(url, content=body, headers=headers)
+
+    def checkin(self, message: dict, **kwargs) -> httpx.Response:
+        url = self.mdm_payload.get("CheckInURL") or self.mdm_payload["ServerURL"]
+        return self.signed_put(url, message, "application/x-apple-aspen-mdm-checkin", **kwargs)
+
+    def _expect_ok(self, step, response):
+        if response.status_code != 200:
+            raise EnrollmentFailed(
+                step, f"HTTP {response.status_code} {response.text[:200]}", response
+            )
+        return response
+
+    def authenticate_message(self) -> dict:
+        return {
+            "MessageType": "Authenticate",
+            "Topic": self.mdm_payload["Topic"],
+            "EnrollmentID": self.enrollment_id,
+            "OSVersion": self.os_version,
+            "BuildVersion": self.build,
+            "ProductName": self.product,
+        }
+
+    def authenticate(self) -> httpx.Response:
+        return self._expect_ok("authenticate", self.checkin(self.authenticate_message()))
+
+    def token_update(self) -> httpx.Response:
+        message = {
+            "MessageType": "TokenUpdate",
+            "Topic": self.mdm_payload["Topic"],
+            "EnrollmentID": self.enrollment_id,
+            "Token": self.push_token,
+            "PushMagic": self.push_magic,
+            "AwaitingConfiguration": False,
+        }
+        return self._expect_ok("token_update", self.checkin(message))
+
+    def check_out(self) -> httpx.Response:
+        message = {
+            "MessageType": "CheckOut",
+            "Topic": self.mdm_payload["Topic"],
+            "EnrollmentID": self.enrollment_id,
+        }
+        return self._expect_ok("check_out", self.checkin(message))
+
+    def connect(self, *, max_commands: int = 50) -> list:
+        """Report Idle, then answer each command the server hands out until the queue is empty."""
+        url = self.mdm_payload["ServerURL"]
+        report = {"Status": "Idle", "EnrollmentID": self.enrollment_id}
+        for _ in range(max_commands + 1):
+            response = self._expect_ok(
+                "connect", self.signed_put(url, report, "application/x-apple-aspen-mdm")
+            )
+            if not response.content:
+                return self.commands_answered
+            envelope = plist.loads(response.content)
+            report = self.answer(envelope)
+            self.commands_answered.append(envelope)
+        raise EnrollmentFailed("connect", "the server keeps sending commands")
+
+    def answer(self, envelope: dict) -> dict:
+        command = envelope.get("Command", {})
+        request_type = command.get("RequestType")
+        report = {
+            "CommandUUID": envelope.get("CommandUUID", ""),
+            "EnrollmentID": self.enrollment_id,
+        }
+        if request_type == "DeviceInformation":
+            values = {
+                "DeviceName": "Simulated iPhone",
+                "ProductName": self.product,
+                "ModelName": "iPhone",
+                "OSVersion": self.os_version,
+                "BuildVersion": self.build,
+            }
+            queries = command.get("Queries") or list(values)
+            report |= {
+                "Status": "Acknowledged",
+                "QueryResponses": {q: values[q] for q in queries if q in values},
+            }
+        elif request_type in {
+            "ProfileList",
+            "InstalledApplicationList",
+            "ManagedApplicationList",
+            "CertificateList",
+            "SecurityInfo",
+        } or request_type in {
+            "InstallProfile",
+            "RemoveProfile",
+            "InstallApplication",
+            "RemoveApplication",
+            "Settings",
+        }:
+            report["Status"] = "Acknowledged"
+        else:
+            report["Status"] = "CommandFormatError"
+        return report

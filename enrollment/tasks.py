@@ -1,0 +1,51 @@
+"""Celery tasks of enrollment: mails. Idempotent and safe to retry."""
+
+import logging
+import smtplib
+
+from celery import shared_task
+from django.db.models import F
+from django.utils import timezone
+
+from . import mails, terms
+from .models import EnrollmentSession, Invitation
+
+log = logging.getLogger("enrollment.tasks")
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    max_retries=5,
+)
+def send_invitation_mail(invitation_id: int) -> None:
+    invitation = (
+        Invitation.objects.select_related("user", "tenant").filter(pk=invitation_id).first()
+    )
+    if invitation is None or not invitation.user.email:
+        return
+    try:
+        mails.send_invitation(invitation)
+    except Exception as exc:
+        Invitation.objects.filter(pk=invitation_id).update(last_error=str(exc)[:300])
+        raise
+    Invitation.objects.filter(pk=invitation_id).update(
+        send_count=F("send_count") + 1, last_sent_at=timezone.now(), last_error=""
+    )
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    max_retries=5,
+)
+def send_terms_mail(session_id: int) -> None:
+    session = (
+        EnrollmentSession.objects.select_related("user", "tenant").filter(pk=session_id).first()
+    )
+    if session is None or not session.user.email:
+        return
+    current = terms.current_terms(session.tenant)
+    if current is None or terms.is_accepted(session, current):
+        return
+    mails.send_terms(session, current)

@@ -1,0 +1,69 @@
+"""Terms of use: versions per tenant, acceptance per enrollment, and the links users accept with.
+
+A device is labelled *Terms not accepted* while its enrollment has no acceptance of the version
+in force; publishing a new version therefore labels every device again.
+"""
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.db.models import Max
+from django.urls import reverse
+
+from .models import EnrollmentSession, TermsAcceptance, TermsOfUse
+
+_SALT = "enrollment.terms"
+
+
+def current_terms(tenant) -> TermsOfUse | None:
+    return TermsOfUse.objects.for_tenant(tenant).order_by("-version").first()
+
+
+@transaction.atomic
+def publish(tenant, *, text_en: str, text_de: str = "", account=None) -> TermsOfUse:
+    # Lock the tenant's versions so two admins publishing at once get distinct numbers.
+    latest = (
+        TermsOfUse.objects.select_for_update()
+        .filter(tenant=tenant)
+        .aggregate(v=Max("version"))["v"]
+        or 0
+    )
+    return TermsOfUse.objects.create(
+        tenant=tenant, version=latest + 1, text_en=text_en, text_de=text_de, published_by=account
+    )
+
+
+def is_accepted(session: EnrollmentSession | None, terms: TermsOfUse | None = None) -> bool:
+    """True when nothing needs accepting or this enrollment accepted the version in force."""
+    if session is None:
+        return False
+    terms = terms or current_terms(session.tenant)
+    if terms is None:
+        return True
+    return TermsAcceptance.objects.filter(session=session, terms=terms).exists()
+
+
+def accept(session: EnrollmentSession, terms: TermsOfUse, *, remote_addr=None) -> TermsAcceptance:
+    acceptance, _ = TermsAcceptance.objects.get_or_create(
+        session=session,
+        terms=terms,
+        defaults={"tenant": session.tenant, "user": session.user, "remote_addr": remote_addr},
+    )
+    return acceptance
+
+
+def acceptance_url(session: EnrollmentSession) -> str:
+    token = signing.dumps(str(session.public_id), salt=_SALT)
+    return settings.PORTAL_BASE_URL + reverse("enduser-enrollment:terms", args=[token])
+
+
+def session_for_link(token: str) -> EnrollmentSession | None:
+    try:
+        public_id = signing.loads(token, salt=_SALT)
+    except signing.BadSignature:
+        return None
+    return (
+        EnrollmentSession.objects.select_related("tenant", "user")
+        .filter(public_id=public_id)
+        .first()
+    )

@@ -1,0 +1,76 @@
+"""The enrollment web login: who may sign in, and the throttle.
+
+Kept apart from the view so the rules are testable without HTTP. Failures say nothing about
+which part was wrong (unknown user, no password, wrong password, wrong code).
+"""
+
+from dataclasses import dataclass
+
+from users.models import ManagedUser
+from users.throttle import Throttle
+
+from .addresses import parse_address
+
+per_identifier = Throttle("enroll-login-id", limit=5, window=15 * 60)
+per_address = Throttle("enroll-login-ip", limit=50, window=15 * 60)
+
+
+@dataclass
+class LoginResult:
+    user: ManagedUser | None = None
+    needs_code: bool = False
+    throttled: bool = False
+
+
+def find_user(tenant, identifier: str) -> ManagedUser | None:
+    identifier = identifier.strip()
+    if "@" in identifier:
+        parsed = parse_address(identifier)
+        if parsed is None or parsed.tenant_number != tenant.number:
+            return None
+        username = parsed.username
+    else:
+        username = identifier
+    return (
+        ManagedUser.objects.for_tenant(tenant)
+        .filter(username__iexact=username, is_active=True)
+        .select_related("tenant")
+        .first()
+    )
+
+
+def _totp():
+    try:
+        from users import totp
+    except ImportError:  # the users app may not offer TOTP
+        return None
+    return totp
+
+
+def authenticate(
+    tenant, identifier: str, password: str, code: str, remote_addr: str
+) -> LoginResult:
+    key = (str(tenant.number), identifier.strip().lower())
+    if per_identifier.is_locked(*key) or per_address.is_locked(remote_addr or "-"):
+        return LoginResult(throttled=True)
+    user = find_user(tenant, identifier)
+    ok = user.check_enrollment_password(password) if user else _burn(password)
+    if ok and not user.managed_apple_id:
+        ok = False
+    totp = _totp()
+    if ok and totp is not None and totp.is_enabled(user):
+        if not code:
+            return LoginResult(needs_code=True)
+        ok = totp.verify(user, code)
+    if not ok:
+        per_identifier.failure(*key)
+        per_address.failure(remote_addr or "-")
+        return LoginResult()
+    per_identifier.reset(*key)
+    return LoginResult(user=user)
+
+
+def _burn(password: str) -> bool:
+    """Spend the hashing time of a real check so unknown users are not faster."""
+    ManagedUser(enrollment_password="").check_enrollment_password(password)
+    return False

@@ -1,0 +1,3 @@
+from .api import DeviceViewSet
+
+routes = [("devices", DeviceViewSet, "device")]

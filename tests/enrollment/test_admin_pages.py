@@ -1,0 +1,141 @@
+"""Admin pages: profiles, terms, devices, register and invite dialogs' endpoints."""
+
+import pytest
+
+from enrollment.models import Invitation, Profile
+
+
+def test_profiles_crud_keeps_one_default(admin_client, tenant):
+    for name in ("A", "B"):
+        response = admin_client.post(
+            "/mobile-security/profiles/new/",
+            {
+                "kind": "user_registration",
+                "name": name,
+                "organization": "Contoso",
+                "is_default": "on",
+            },
+        )
+        assert response.status_code == 302
+    assert list(Profile.objects.filter(is_default=True).values_list("name", flat=True)) == ["B"]
+    page = admin_client.get("/mobile-security/profiles/").content.decode()
+    assert "User registration profile" in page and "Default for personal devices" in page
+
+
+def test_profile_with_bad_pem_is_a_form_error(admin_client, tenant):
+    response = admin_client.post(
+        "/mobile-security/profiles/new/",
+        {"kind": "user_registration", "name": "X", "trusted_certificates": "not a cert"},
+    )
+    assert response.status_code == 200
+    assert "PEM" in response.content.decode()
+    assert not Profile.objects.exists()
+
+
+def test_readonly_cannot_create_profiles(readonly_client, tenant):
+    assert readonly_client.get("/mobile-security/profiles/new/").status_code == 403
+
+
+def test_publishing_terms_makes_versions(admin_client, tenant):
+    from enrollment.terms import current_terms
+
+    admin_client.post("/mobile-security/profiles/terms/", {"text_en": "One", "text_de": "Eins"})
+    admin_client.post("/mobile-security/profiles/terms/", {"text_en": "Two", "text_de": ""})
+    assert current_terms(tenant).version == 2
+    assert current_terms(tenant).text_for("de") == "Two"  # falls back to English
+
+
+def test_register_search_lists_only_users_with_managed_apple_id(admin_client, managed_user):
+    from users.models import ManagedUser
+
+    ManagedUser.objects.create(tenant=managed_user.tenant, username="noid", email="n@x.example")
+    results = admin_client.get("/mobile-security/devices/register/users").json()["results"]
+    assert [r["address"] for r in results] == ["alice-123456@localhost"]
+    assert results[0]["has_password"] is True
+
+
+def test_register_search_is_tenant_scoped(other_admin_client, managed_user):
+    assert other_admin_client.get("/mobile-security/devices/register/users").json() == {
+        "results": []
+    }
+
+
+def test_invite_records_and_mails(
+    admin_client, managed_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/mobile-security/devices/invite/", {"user": managed_user.pk, "kind": "adue"}
+        )
+    assert response.status_code == 200 and response.json()["ok"]
+    invitation = Invitation.objects.get()
+    assert invitation.send_count == 1 and invitation.last_sent_at
+    mail = mailoutbox[0]
+    assert mail.to == ["alice@contoso.example"]
+    assert "alice-123456@localhost" in mail.body
+    assert "VPN & Device Management" in mail.body
+    html = mail.alternatives[0][0]
+    assert "alice-123456@localhost" in html
+    # Re-send from the invitations page.
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(f"/mobile-security/devices/invitations/{invitation.pk}/resend/")
+    invitation.refresh_from_db()
+    assert invitation.send_count == 2 and len(mailoutbox) == 2
+
+
+def test_invitation_in_german_with_password_link(
+    admin_client, managed_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    managed_user.language = "de"
+    managed_user.enrollment_password = ""
+    managed_user.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post("/mobile-security/devices/invite/", {"user": managed_user.pk})
+    body = mailoutbox[0].body
+    assert "Einstellungen" in body
+    assert "/set-password/" in body or "password" in body.lower()
+
+
+def test_invite_refuses_users_without_mail(admin_client, managed_user):
+    managed_user.email = ""
+    managed_user.save()
+    response = admin_client.post("/mobile-security/devices/invite/", {"user": managed_user.pk})
+    assert response.status_code == 400
+    assert not Invitation.objects.exists()
+
+
+def test_invitation_link_marks_opened(client, managed_user, tenant):
+    invitation = Invitation.objects.create(tenant=tenant, user=managed_user)
+    page = client.get(f"/invitation/{invitation.link_id}/")
+    assert "alice-123456@localhost" in page.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.opened_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_device_pages_and_removal(admin_client, enrolled):
+    from mdm.models import Device
+
+    device = Device.objects.get()
+    list_page = admin_client.get("/mobile-security/devices/?view=list").content.decode()
+    assert "iPhone17,2" in list_page and "Account-based User Enrollment" in list_page
+    detail = admin_client.get(f"/mobile-security/devices/{device.pk}/").content.decode()
+    assert device.enrollment_id in detail and "present" in detail
+    assert admin_client.post(f"/mobile-security/devices/{device.pk}/remove/").status_code == 302
+    assert not Device.objects.exists()
+    # The removed enrollment's next request is refused.
+    response = enrolled.signed_put(
+        enrolled.mdm_payload["ServerURL"],
+        {"Status": "Idle", "EnrollmentID": enrolled.enrollment_id},
+        "application/x-apple-aspen-mdm",
+    )
+    assert response.status_code in (401, 403)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_devices_api(api_client, other_api_client, enrolled):
+    data = api_client.get("/api/devices/").json()
+    rows = data["results"] if isinstance(data, dict) else data
+    assert rows[0]["labels"] == ["Terms not accepted"]
+    other = other_api_client.get("/api/devices/").json()
+    assert (other["results"] if isinstance(other, dict) else other) == []
