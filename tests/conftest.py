@@ -185,7 +185,7 @@ def live_tls_server(transactional_db, local_tls, settings):
     server, thread = serve_in_thread(StaticFilesHandler(get_wsgi_application()), local_tls)
     url = f"https://localhost:{server.server_address[1]}"
     settings.PORTAL_BASE_URL = url
-    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
     settings.CSRF_TRUSTED_ORIGINS = [url]
     yield LiveServer(url, local_tls.ca_path)
     server.shutdown()

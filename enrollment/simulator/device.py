@@ -76,7 +76,9 @@ class SimulatedDevice:
     commands_answered: list = field(default_factory=list)
 
     def __post_init__(self):
-        self.http = httpx.Client(verify=self.verify, timeout=self.timeout, follow_redirects=False)
+        self.http = httpx.Client(
+            verify=scep_client.tls_verify(self.verify), timeout=self.timeout, follow_redirects=False
+        )
         self.device_cert, self.device_key = _device_identity()
 
     def close(self):

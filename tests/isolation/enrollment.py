@@ -8,11 +8,13 @@ def _profile(tenant):
 
 
 def _user(tenant):
+    import uuid
+
     from users.models import ManagedUser
 
     return ManagedUser.objects.create(
         tenant=tenant,
-        username=f"iso{tenant.number}",
+        username=f"iso{uuid.uuid4().hex[:8]}",
         managed_apple_id="iso@x.appleid.com",
         email="iso@x.example",
     )
@@ -25,10 +27,12 @@ def _invitation(tenant):
 
 
 def _device(tenant):
+    import uuid
+
     from mdm.models import Device
 
     return Device.objects.create(
-        tenant=tenant, enrollment_id=f"ISO-{tenant.number}", identity_fingerprint="0" * 64
+        tenant=tenant, enrollment_id=f"ISO-{uuid.uuid4()}", identity_fingerprint="0" * 64
     )
 
 

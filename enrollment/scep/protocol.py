@@ -1,0 +1,297 @@
+"""SCEP messages (RFC 8894) with asn1crypto and cryptography; no Django, no storage.
+
+A ``pkiMessage`` is CMS SignedData whose signed attributes carry the SCEP fields and whose
+content is an EnvelopedData (``pkcsPKIEnvelope``) for the other side. Both the server (CertRep)
+and the client (PKCSReq) are built from the same pieces here.
+
+Ciphers: iOS encrypts with AES when the caps advertise it; ``scepclient`` 2.1.0 always uses
+single DES. ``cryptography``'s PKCS #7 decryption handles AES only, so the content key is
+unwrapped with RSA here and DES/3DES run through its decrepit TripleDES (an 8-byte key is single
+DES). Answers are always AES-256-CBC.
+"""
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+from asn1crypto import algos, core
+from asn1crypto import cms as asn1_cms
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives import hashes, padding, serialization
+from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from apple import cms
+
+# --- SCEP attribute types, registered with asn1crypto so they (de)serialise by name ----------
+
+
+class _SetOfPrintableString(core.SetOf):
+    _child_spec = core.PrintableString
+
+
+class _SetOfOctetString(core.SetOf):
+    _child_spec = core.OctetString
+
+
+_SCEP_ATTRIBUTES = {
+    "2.16.840.1.113733.1.9.2": ("message_type", _SetOfPrintableString),
+    "2.16.840.1.113733.1.9.3": ("pki_status", _SetOfPrintableString),
+    "2.16.840.1.113733.1.9.4": ("fail_info", _SetOfPrintableString),
+    "2.16.840.1.113733.1.9.5": ("sender_nonce", _SetOfOctetString),
+    "2.16.840.1.113733.1.9.6": ("recipient_nonce", _SetOfOctetString),
+    "2.16.840.1.113733.1.9.7": ("transaction_id", _SetOfPrintableString),
+}
+for _oid, (_name, _spec) in _SCEP_ATTRIBUTES.items():
+    asn1_cms.CMSAttributeType._map[_oid] = _name
+    if asn1_cms.CMSAttributeType._reverse_map is not None:
+        asn1_cms.CMSAttributeType._reverse_map[_name] = _oid
+    asn1_cms.CMSAttribute._oid_specs[_name] = _spec
+
+PKCS_REQ = "19"
+CERT_REP = "3"
+RENEWAL_REQ = "17"
+STATUS_SUCCESS, STATUS_FAILURE = "0", "2"
+FAIL_BAD_ALG, FAIL_BAD_MESSAGE_CHECK, FAIL_BAD_REQUEST = "0", "1", "2"
+FAIL_BAD_TIME, FAIL_BAD_CERT_ID = "3", "4"
+
+
+class ScepProtocolError(ValueError):
+    """The message is malformed; ``fail_info`` says which SCEP failure to report."""
+
+    def __init__(self, message: str, fail_info: str = FAIL_BAD_REQUEST):
+        super().__init__(message)
+        self.fail_info = fail_info
+
+
+@dataclass(frozen=True)
+class PkiMessage:
+    message_type: str
+    transaction_id: str
+    sender_nonce: bytes
+    signer: x509.Certificate
+    envelope: bytes  # pkcsPKIEnvelope (DER ContentInfo), empty for failures
+    pki_status: str = ""
+    fail_info: str = ""
+
+
+def _attribute(signed_attrs, name):
+    for attr in signed_attrs:
+        if attr["type"].native == name:
+            return attr["values"][0].native
+    return None
+
+
+def parse_pki_message(der: bytes) -> PkiMessage:
+    """Verify the signature (by the certificate in the message) and read the SCEP fields."""
+    try:
+        verified = cms.verify(der)
+    except cms.CMSError as exc:
+        raise ScepProtocolError(f"bad signature: {exc}", FAIL_BAD_MESSAGE_CHECK) from exc
+    info = asn1_cms.ContentInfo.load(der)
+    signed_attrs = info["content"]["signer_infos"][0]["signed_attrs"]
+    message_type = _attribute(signed_attrs, "message_type")
+    transaction_id = _attribute(signed_attrs, "transaction_id")
+    if not message_type or not transaction_id:
+        raise ScepProtocolError("messageType or transactionID missing")
+    return PkiMessage(
+        message_type=message_type,
+        transaction_id=transaction_id,
+        sender_nonce=_attribute(signed_attrs, "sender_nonce") or b"",
+        signer=verified.signer,
+        envelope=verified.content,
+        pki_status=_attribute(signed_attrs, "pki_status") or "",
+        fail_info=_attribute(signed_attrs, "fail_info") or "",
+    )
+
+
+# --- EnvelopedData ---------------------------------------------------------------------------
+
+
+def _cipher(name: str, key: bytes, iv: bytes):
+    if name == "aes":
+        return Cipher(algorithms.AES(key), modes.CBC(iv)), 128
+    if name in ("des", "tripledes"):
+        return Cipher(TripleDES(key), modes.CBC(iv)), 64
+    raise ScepProtocolError(f"unsupported content cipher {name}", FAIL_BAD_ALG)
+
+
+def decrypt_envelope(envelope_der: bytes, private_key) -> bytes:
+    try:
+        info = asn1_cms.ContentInfo.load(envelope_der)
+        if info["content_type"].native != "enveloped_data":
+            raise ScepProtocolError("pkcsPKIEnvelope is not EnvelopedData")
+        enveloped = info["content"]
+        recipient = enveloped["recipient_infos"][0].chosen
+        encrypted_key = recipient["encrypted_key"].native
+        key_algorithm = recipient["key_encryption_algorithm"]["algorithm"].native
+        eci = enveloped["encrypted_content_info"]
+        algorithm = eci["content_encryption_algorithm"]
+        cipher_name = algorithm.encryption_cipher
+        iv = algorithm.encryption_iv
+        ciphertext = eci["encrypted_content"].native
+    except ScepProtocolError:
+        raise
+    except Exception as exc:  # asn1crypto raises many kinds of errors on garbage
+        raise ScepProtocolError(f"malformed EnvelopedData: {exc}") from exc
+    if key_algorithm == "rsaes_oaep":
+        # RSAES-OAEP's default parameters in CMS are SHA-1 (RFC 3560); nothing weak about it here.
+        sha1 = hashes.SHA1()  # noqa: S303
+        key_padding = asym_padding.OAEP(asym_padding.MGF1(sha1), sha1, None)
+    else:
+        key_padding = asym_padding.PKCS1v15()
+    try:
+        content_key = private_key.decrypt(encrypted_key, key_padding)
+        cipher, block = _cipher(cipher_name, content_key, iv)
+        decryptor = cipher.decryptor()
+        padded = decryptor.update(ciphertext) + decryptor.finalize()
+        unpadder = padding.PKCS7(block).unpadder()
+        return unpadder.update(padded) + unpadder.finalize()
+    except ScepProtocolError:
+        raise
+    except ValueError as exc:
+        raise ScepProtocolError(
+            f"cannot decrypt the envelope: {exc}", FAIL_BAD_MESSAGE_CHECK
+        ) from exc
+
+
+def encrypt_envelope(content: bytes, recipient: x509.Certificate, *, cipher: str = "aes") -> bytes:
+    asn1_recipient = asn1_x509.Certificate.load(recipient.public_bytes(serialization.Encoding.DER))
+    if cipher == "aes":
+        key, iv, algorithm, block = os.urandom(32), os.urandom(16), "aes256_cbc", 128
+        encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    else:
+        key, iv, algorithm, block = os.urandom(24), os.urandom(8), "tripledes_3key", 64
+        encryptor = Cipher(TripleDES(key), modes.CBC(iv)).encryptor()
+    padder = padding.PKCS7(block).padder()
+    ciphertext = encryptor.update(padder.update(content) + padder.finalize()) + encryptor.finalize()
+    encrypted_key = recipient.public_key().encrypt(key, asym_padding.PKCS1v15())
+    enveloped = asn1_cms.EnvelopedData(
+        {
+            "version": "v0",
+            "recipient_infos": [
+                asn1_cms.RecipientInfo(
+                    name="ktri",
+                    value=asn1_cms.KeyTransRecipientInfo(
+                        {
+                            "version": "v0",
+                            "rid": asn1_cms.RecipientIdentifier(
+                                name="issuer_and_serial_number",
+                                value=asn1_cms.IssuerAndSerialNumber(
+                                    {
+                                        "issuer": asn1_recipient.issuer,
+                                        "serial_number": asn1_recipient.serial_number,
+                                    }
+                                ),
+                            ),
+                            "key_encryption_algorithm": {"algorithm": "rsaes_pkcs1v15"},
+                            "encrypted_key": encrypted_key,
+                        }
+                    ),
+                )
+            ],
+            "encrypted_content_info": {
+                "content_type": "data",
+                "content_encryption_algorithm": algos.EncryptionAlgorithm(
+                    {"algorithm": algorithm, "parameters": core.OctetString(iv)}
+                ),
+                "encrypted_content": ciphertext,
+            },
+        }
+    )
+    return asn1_cms.ContentInfo({"content_type": "enveloped_data", "content": enveloped}).dump()
+
+
+# --- SignedData with SCEP attributes -----------------------------------------------------------
+
+
+def sign_pki_message(
+    content: bytes | None,
+    certificate: x509.Certificate,
+    private_key,
+    attributes: dict,
+    *,
+    digest: str = "sha256",
+) -> bytes:
+    """CMS SignedData over ``content`` (absent for failure replies) with SCEP attributes."""
+    hash_cls = {"sha256": hashes.SHA256, "sha1": hashes.SHA1}[digest]
+    asn1_cert = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+    attrs = [
+        {"type": "content_type", "values": ["data"]},
+        {"type": "message_digest", "values": [hashlib.new(digest, content or b"").digest()]},
+    ]
+    attrs += [{"type": name, "values": [value]} for name, value in attributes.items()]
+    signed_attrs = asn1_cms.CMSAttributes(attrs)
+    signature = private_key.sign(signed_attrs.dump(), asym_padding.PKCS1v15(), hash_cls())
+    signer_info = asn1_cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": asn1_cms.SignerIdentifier(
+                name="issuer_and_serial_number",
+                value=asn1_cms.IssuerAndSerialNumber(
+                    {"issuer": asn1_cert.issuer, "serial_number": asn1_cert.serial_number}
+                ),
+            ),
+            "digest_algorithm": {"algorithm": digest},
+            "signed_attrs": signed_attrs,
+            "signature_algorithm": {"algorithm": "rsassa_pkcs1v15"},
+            "signature": signature,
+        }
+    )
+    encap = {"content_type": "data"}
+    if content is not None:
+        encap["content"] = content
+    signed_data = asn1_cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [{"algorithm": digest}],
+            "encap_content_info": encap,
+            "certificates": [asn1_cert],
+            "signer_infos": [signer_info],
+        }
+    )
+    return asn1_cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+
+
+def certs_only(certificates: list[x509.Certificate]) -> bytes:
+    """A degenerate SignedData carrying certificates (the issued certificate in a CertRep)."""
+    signed_data = asn1_cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [],
+            "encap_content_info": {"content_type": "data"},
+            "certificates": [
+                asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
+                for c in certificates
+            ],
+            "signer_infos": [],
+        }
+    )
+    return asn1_cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+
+
+def read_certs_only(der: bytes) -> list[x509.Certificate]:
+    info = asn1_cms.ContentInfo.load(der)
+    return [
+        x509.load_der_x509_certificate(choice.chosen.dump())
+        for choice in info["content"]["certificates"] or []
+        if choice.name == "certificate"
+    ]
+
+
+def cert_rep(request: PkiMessage, ca_cert, ca_key, *, issued=None, fail_info=None) -> bytes:
+    """The CA's answer: success with the issued certificate, or failure with ``fail_info``."""
+    attributes = {
+        "message_type": CERT_REP,
+        "transaction_id": request.transaction_id,
+        "sender_nonce": os.urandom(16),
+        "recipient_nonce": request.sender_nonce or os.urandom(16),
+    }
+    if issued is None:
+        attributes |= {"pki_status": STATUS_FAILURE, "fail_info": fail_info or FAIL_BAD_REQUEST}
+        return sign_pki_message(None, ca_cert, ca_key, attributes)
+    attributes["pki_status"] = STATUS_SUCCESS
+    envelope = encrypt_envelope(certs_only([issued]), request.signer)
+    return sign_pki_message(envelope, ca_cert, ca_key, attributes)

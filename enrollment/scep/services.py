@@ -1,0 +1,241 @@
+"""The SCEP service of a tenant: its identity CA, one-time challenges, certificate issuance.
+
+- ``scep_url(tenant)``: ``<PORTAL_BASE_URL>/scep/<tenant number>`` (clients add ``?operation=``).
+- ``issue_challenge(tenant, subject_cn=…)``: a one-time challenge for the enrollment profile,
+  valid for one CSR whose subject CN is ``subject_cn``.
+- ``ca_certificate(tenant)`` / ``ca_certificate_pem(tenant)``: the tenant's CA (made on first use).
+- ``verify_device_certificate(tenant, cert)``: issued by this tenant's CA and currently valid.
+- ``handle_pki_operation(tenant, der)``: a PKCSReq in, a CertRep (success or failure) out.
+Issued certificates carry exactly the challenge's CN and ``O=<tenant number>``, whatever else
+the CSR asks for: the subject is what routes later check-ins to tenant and enrollment.
+"""
+
+import datetime as dt
+import functools
+import logging
+import secrets
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import AttributeOID, ExtendedKeyUsageOID, NameOID
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from . import protocol
+from .models import IdentityCA, IssuedCertificate, ScepChallenge
+
+log = logging.getLogger("enrollment.scep")
+
+CHALLENGE_TTL = dt.timedelta(hours=1)
+CERTIFICATE_LIFETIME = dt.timedelta(days=365)
+
+
+def scep_url(tenant) -> str:
+    return settings.PORTAL_BASE_URL + reverse("scep:service", args=[tenant.number])
+
+
+def issue_challenge(tenant, *, subject_cn: str, ttl: dt.timedelta = CHALLENGE_TTL) -> str:
+    raw = secrets.token_urlsafe(24)
+    ScepChallenge.objects.create(
+        tenant=tenant,
+        digest=ScepChallenge.hash(raw),
+        subject_cn=subject_cn,
+        expires_at=timezone.now() + ttl,
+    )
+    return raw
+
+
+def _new_ca(tenant) -> IdentityCA:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, tenant.name[:64] or str(tenant.number)),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"MDM Identity CA {tenant.number}"),
+        ]
+    )
+    now = timezone.now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, False, True, False, False, True, True, False, False),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .sign(key, hashes.SHA256())
+    )
+    return IdentityCA(
+        tenant=tenant,
+        certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
+        private_key_pem=key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+    )
+
+
+def _ca_row(tenant) -> IdentityCA:
+    ca = IdentityCA.objects.filter(tenant=tenant).first()
+    if ca is not None:
+        return ca
+    try:
+        with transaction.atomic():
+            ca = _new_ca(tenant)
+            ca.save()
+            return ca
+    except IntegrityError:  # another process made it at the same moment
+        return IdentityCA.objects.get(tenant=tenant)
+
+
+@functools.lru_cache(maxsize=256)
+def _load(cert_pem: str, key_pem: str):  # keyed by content: a replaced CA is never stale
+    cert = x509.load_pem_x509_certificate(cert_pem.encode())
+    key = serialization.load_pem_private_key(key_pem.encode(), None)
+    return cert, key
+
+
+def _ca(tenant):
+    row = _ca_row(tenant)
+    return _load(row.certificate_pem, row.private_key_pem)
+
+
+def ca_certificate(tenant) -> x509.Certificate:
+    return _ca(tenant)[0]
+
+
+def ca_certificate_pem(tenant) -> bytes:
+    return ca_certificate(tenant).public_bytes(serialization.Encoding.PEM)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_certificate(pem: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem.encode())
+
+
+def verify_device_certificate(tenant, certificate: x509.Certificate) -> bool:
+    pem = IdentityCA.objects.filter(tenant=tenant).values_list("certificate_pem", flat=True).first()
+    if pem is None:
+        return False
+    ca = _parse_certificate(pem)
+    if certificate.issuer != ca.subject:
+        return False
+    try:
+        ca.public_key().verify(
+            certificate.signature,
+            certificate.tbs_certificate_bytes,
+            padding.PKCS1v15(),
+            certificate.signature_hash_algorithm,
+        )
+    except (InvalidSignature, TypeError, ValueError):
+        return False
+    now = timezone.now()
+    return certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc
+
+
+class ScepFailure(Exception):
+    def __init__(self, reason: str, fail_info: str = protocol.FAIL_BAD_REQUEST):
+        super().__init__(reason)
+        self.fail_info = fail_info
+
+
+def _claim_challenge(tenant, raw: str, subject_cn: str) -> ScepChallenge:
+    """Mark the challenge used, atomically: of two racing requests only one wins."""
+    challenge = ScepChallenge.objects.filter(tenant=tenant, digest=ScepChallenge.hash(raw)).first()
+    if challenge is None:
+        raise ScepFailure("unknown challenge")
+    if challenge.expires_at <= timezone.now():
+        raise ScepFailure("expired challenge")
+    if challenge.subject_cn != subject_cn:
+        raise ScepFailure("the CSR's subject does not match the challenge")
+    claimed = ScepChallenge.objects.filter(pk=challenge.pk, used_at=None).update(
+        used_at=timezone.now()
+    )
+    if not claimed:
+        raise ScepFailure("challenge already used")
+    return challenge
+
+
+def _csr_fields(csr: x509.CertificateSigningRequest) -> tuple[str, str]:
+    if not csr.is_signature_valid:
+        raise ScepFailure("the CSR signature is invalid", protocol.FAIL_BAD_MESSAGE_CHECK)
+    names = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    try:
+        raw = csr.attributes.get_attribute_for_oid(AttributeOID.CHALLENGE_PASSWORD).value
+    except x509.AttributeNotFound as exc:
+        raise ScepFailure("the CSR has no challenge password") from exc
+    challenge = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+    return (names[0].value if len(names) == 1 else ""), challenge
+
+
+def _issue(tenant, csr, subject_cn: str) -> x509.Certificate:
+    ca_cert, ca_key = _ca(tenant)
+    now = timezone.now()
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, str(tenant.number)),
+            x509.NameAttribute(NameOID.COMMON_NAME, subject_cn),
+        ]
+    )
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(csr.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + CERTIFICATE_LIFETIME)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, False, True, False, False, False, False, False, False),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+
+
+def handle_pki_operation(tenant, der: bytes) -> bytes:
+    """Answer a PKCSReq with a CertRep. Raises ``ScepProtocolError`` when not even a reply
+    can be addressed (unsigned or unreadable message)."""
+    ca_cert, ca_key = _ca(tenant)
+    request = protocol.parse_pki_message(der)
+    try:
+        if request.message_type not in (protocol.PKCS_REQ, protocol.RENEWAL_REQ):
+            raise ScepFailure(f"unsupported messageType {request.message_type}")
+        try:
+            csr_der = protocol.decrypt_envelope(request.envelope, ca_key)
+            csr = x509.load_der_x509_csr(csr_der)
+        except protocol.ScepProtocolError as exc:
+            raise ScepFailure(str(exc), exc.fail_info) from exc
+        except ValueError as exc:
+            raise ScepFailure(f"not a CSR: {exc}") from exc
+        subject_cn, raw_challenge = _csr_fields(csr)
+        with transaction.atomic():
+            challenge = _claim_challenge(tenant, raw_challenge, subject_cn)
+            issued = _issue(tenant, csr, subject_cn)
+            IssuedCertificate.objects.create(
+                tenant=tenant,
+                serial=format(issued.serial_number, "x"),
+                subject=issued.subject.rfc4514_string()[:300],
+                not_after=issued.not_valid_after_utc,
+                challenge=challenge,
+                transaction_id=request.transaction_id[:128],
+            )
+    except ScepFailure as exc:
+        log.info("SCEP request refused for tenant %s: %s", tenant.number, exc)
+        return protocol.cert_rep(request, ca_cert, ca_key, fail_info=exc.fail_info)
+    return protocol.cert_rep(request, ca_cert, ca_key, issued=issued)

@@ -1,0 +1,45 @@
+"""The SCEP endpoint (RFC 8894): GetCACaps, GetCACert, PKIOperation by GET and POST."""
+
+import base64
+import binascii
+
+from cryptography.hazmat.primitives import serialization
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from users.models import Tenant
+
+from . import protocol, services
+
+CAPABILITIES = ["AES", "POSTPKIOperation", "SHA-256", "SHA-1", "SCEPStandard"]
+MAX_MESSAGE = 64 * 1024
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def service(request, number: int):
+    tenant = get_object_or_404(Tenant, number=number, is_active=True)
+    operation = request.GET.get("operation", "")
+    if operation == "GetCACaps":
+        return HttpResponse("\n".join(CAPABILITIES) + "\n", content_type="text/plain")
+    if operation == "GetCACert":
+        der = services.ca_certificate(tenant).public_bytes(serialization.Encoding.DER)
+        return HttpResponse(der, content_type="application/x-x509-ca-cert")
+    if operation != "PKIOperation":
+        return HttpResponseBadRequest("unknown operation\n", content_type="text/plain")
+    if request.method == "POST":
+        message = request.body
+    else:
+        try:
+            message = base64.b64decode(request.GET.get("message", ""), validate=False)
+        except (binascii.Error, ValueError):
+            return HttpResponseBadRequest("message is not base64\n", content_type="text/plain")
+    if not message or len(message) > MAX_MESSAGE:
+        return HttpResponseBadRequest("missing or oversized message\n", content_type="text/plain")
+    try:
+        reply = services.handle_pki_operation(tenant, message)
+    except protocol.ScepProtocolError as exc:
+        return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain")
+    return HttpResponse(reply, content_type="application/x-pki-message")
