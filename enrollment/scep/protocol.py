@@ -87,10 +87,15 @@ def _attribute(signed_attrs, name):
 def parse_pki_message(der: bytes) -> PkiMessage:
     """Verify the signature (by the certificate in the message) and read the SCEP fields."""
     try:
-        verified = cms.verify(der)
+        info = asn1_cms.ContentInfo.load(der)
+        # Failure replies carry no envelope: their digest is over empty content.
+        absent = info["content"]["encap_content_info"]["content"].native is None
+    except Exception as exc:  # asn1crypto raises many kinds of errors on garbage
+        raise ScepProtocolError(f"not a pkiMessage: {exc}") from exc
+    try:
+        verified = cms.verify(der, detached_content=b"" if absent else None)
     except cms.CMSError as exc:
         raise ScepProtocolError(f"bad signature: {exc}", FAIL_BAD_MESSAGE_CHECK) from exc
-    info = asn1_cms.ContentInfo.load(der)
     signed_attrs = info["content"]["signer_infos"][0]["signed_attrs"]
     message_type = _attribute(signed_attrs, "message_type")
     transaction_id = _attribute(signed_attrs, "transaction_id")
@@ -114,8 +119,50 @@ def _cipher(name: str, key: bytes, iv: bytes):
     if name == "aes":
         return Cipher(algorithms.AES(key), modes.CBC(iv)), 128
     if name in ("des", "tripledes"):
-        return Cipher(TripleDES(key), modes.CBC(iv)), 64
+        # Single DES is 3DES with K1 = K2 = K3 (what scepclient sends).
+        return Cipher(TripleDES(key * 3 if len(key) == 8 else key), modes.CBC(iv)), 64
     raise ScepProtocolError(f"unsupported content cipher {name}", FAIL_BAD_ALG)
+
+
+def _tlv(data: bytes, pos: int) -> tuple[int, int, int, int]:
+    """(tag byte, start of value, end of value, end of element) of the TLV at ``pos``."""
+    tag = data[pos]
+    pos += 1
+    if tag & 0x1F == 0x1F:  # high tag number form
+        while data[pos] & 0x80:
+            pos += 1
+        pos += 1
+    length = data[pos]
+    pos += 1
+    if length == 0x80:  # BER indefinite length: children up to the end-of-contents octets
+        end = pos
+        while data[end : end + 2] != b"\x00\x00":
+            end = _tlv(data, end)[3]
+        return tag, pos, end, end + 2
+    if length & 0x80:
+        count = length & 0x7F
+        length = int.from_bytes(data[pos : pos + count], "big")
+        pos += count
+    return tag, pos, pos + length, pos + length
+
+
+def _octets(data: bytes, tag: int, start: int, end: int) -> bytes:
+    if not tag & 0x20:  # primitive
+        return data[start:end]
+    chunks, pos = [], start  # constructed: a series of OCTET STRINGs (BER, e.g. Go's pkcs7)
+    while pos < end:
+        child_tag, child_start, child_end, pos = _tlv(data, pos)
+        chunks.append(_octets(data, child_tag, child_start, child_end))
+    return b"".join(chunks)
+
+
+def _encrypted_content(eci: bytes) -> tuple[algos.EncryptionAlgorithm, bytes]:
+    """EncryptedContentInfo read by hand: asn1crypto refuses a constructed [0] content."""
+    _, _, _, pos = _tlv(eci, 0)  # contentType
+    _, _, _, algorithm_end = _tlv(eci, pos)
+    algorithm = algos.EncryptionAlgorithm.load(eci[pos:algorithm_end])
+    tag, start, end, _ = _tlv(eci, algorithm_end)
+    return algorithm, _octets(eci, tag, start, end)
 
 
 def decrypt_envelope(envelope_der: bytes, private_key) -> bytes:
@@ -127,11 +174,9 @@ def decrypt_envelope(envelope_der: bytes, private_key) -> bytes:
         recipient = enveloped["recipient_infos"][0].chosen
         encrypted_key = recipient["encrypted_key"].native
         key_algorithm = recipient["key_encryption_algorithm"]["algorithm"].native
-        eci = enveloped["encrypted_content_info"]
-        algorithm = eci["content_encryption_algorithm"]
+        algorithm, ciphertext = _encrypted_content(enveloped["encrypted_content_info"].contents)
         cipher_name = algorithm.encryption_cipher
         iv = algorithm.encryption_iv
-        ciphertext = eci["encrypted_content"].native
     except ScepProtocolError:
         raise
     except Exception as exc:  # asn1crypto raises many kinds of errors on garbage

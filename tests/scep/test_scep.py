@@ -1,0 +1,175 @@
+"""The SCEP service over real HTTPS: our client (AES, POST and GET) and Debian's scepclient
+(the MicroMDM client: single DES, SHA-1) with good, wrong and reused challenges."""
+
+import os
+import shutil
+import subprocess
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from enrollment.scep import client as scep_client
+from enrollment.scep import protocol, services
+from enrollment.scep.models import IssuedCertificate, ScepChallenge
+
+pytestmark = pytest.mark.django_db(transaction=True)
+CN = "ue-11111111-2222-3333-4444-555555555555"
+
+
+@pytest.fixture
+def scep(live_tls_server, tenant):
+    return services.scep_url(tenant), live_tls_server.ca_path
+
+
+def new_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def test_caps_and_ca_certificate(scep, tenant):
+    url, ca_path = scep
+    with httpx.Client(verify=scep_client.tls_verify(ca_path)) as http:
+        caps = http.get(url, params={"operation": "GetCACaps"})
+        assert caps.headers["content-type"].startswith("text/plain")
+        assert {"AES", "POSTPKIOperation", "SHA-256", "SCEPStandard"} <= set(caps.text.split())
+        cacert = http.get(url, params={"operation": "GetCACert"})
+        assert cacert.headers["content-type"] == "application/x-x509-ca-cert"
+        assert x509.load_der_x509_certificate(cacert.content) == services.ca_certificate(tenant)
+        assert http.get(url, params={"operation": "Nope"}).status_code == 400
+        assert (
+            http.post(url, params={"operation": "PKIOperation"}, content=b"junk").status_code == 400
+        )
+
+
+def test_good_challenge_issues_certificate_bound_to_the_session(scep, tenant):
+    url, ca_path = scep
+    challenge = services.issue_challenge(tenant, subject_cn=CN)
+    cert = scep_client.enroll(
+        url, challenge, CN, new_key(), verify=ca_path, organization="ignored-by-the-server"
+    )
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == CN
+    assert cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "123456"
+    assert services.verify_device_certificate(tenant, cert)
+    issued = IssuedCertificate.objects.get()
+    assert issued.serial == format(cert.serial_number, "x")
+    assert ScepChallenge.objects.get().used_at is not None
+
+
+@pytest.mark.parametrize("case", ["wrong", "reused", "other-cn", "expired"])
+def test_bad_challenges_get_a_failure_reply_and_no_certificate(scep, tenant, case):
+    url, ca_path = scep
+    challenge = services.issue_challenge(tenant, subject_cn=CN)
+    if case == "reused":
+        scep_client.enroll(url, challenge, CN, new_key(), verify=ca_path)
+    if case == "expired":
+        ScepChallenge.objects.update(expires_at="2020-01-01T00:00Z")
+    used = "not-the-challenge" if case == "wrong" else challenge
+    cn = "ue-someone-else" if case == "other-cn" else CN
+    with pytest.raises(scep_client.ScepError, match="badRequest"):
+        scep_client.enroll(url, used, cn, new_key(), verify=ca_path)
+    assert IssuedCertificate.objects.count() == (1 if case == "reused" else 0)
+
+
+def test_pki_operation_by_get(scep, tenant, monkeypatch):
+    url, ca_path = scep
+    real_get = httpx.Client.get
+
+    # Make the caps lack POSTPKIOperation, so the real client falls back to GET.
+    def get(self, target, params=None, **kwargs):
+        response = real_get(self, target, params=params, **kwargs)
+        if params and params.get("operation") == "GetCACaps":
+            return httpx.Response(200, text="AES\nSHA-256\n", request=response.request)
+        return response
+
+    monkeypatch.setattr(httpx.Client, "get", get)
+    challenge = services.issue_challenge(tenant, subject_cn=CN)
+    cert = scep_client.enroll(url, challenge, CN, new_key(), verify=ca_path)
+    assert services.verify_device_certificate(tenant, cert)
+
+
+def test_another_tenants_certificate_is_not_ours(tenant, other_tenant, scep):
+    url, ca_path = scep
+    challenge = services.issue_challenge(other_tenant, subject_cn=CN)
+    cert = scep_client.enroll(
+        services.scep_url(other_tenant), challenge, CN, new_key(), verify=ca_path
+    )
+    assert services.verify_device_certificate(other_tenant, cert)
+    assert not services.verify_device_certificate(tenant, cert)
+
+
+def test_tampered_request_signature_is_400(scep, tenant):
+    url, ca_path = scep
+    key = new_key()
+    ca = services.ca_certificate(tenant)
+    csr = scep_client.build_csr(key, CN, services.issue_challenge(tenant, subject_cn=CN))
+    envelope = protocol.encrypt_envelope(csr.public_bytes(serialization.Encoding.DER), ca)
+    signer = scep_client._self_signed(key, csr.subject)
+    message = bytearray(
+        protocol.sign_pki_message(
+            envelope,
+            signer,
+            key,
+            {"message_type": "19", "transaction_id": "t", "sender_nonce": os.urandom(16)},
+        )
+    )
+    message[-5] ^= 0xFF  # inside the signature
+    with httpx.Client(verify=scep_client.tls_verify(ca_path)) as http:
+        response = http.post(url, params={"operation": "PKIOperation"}, content=bytes(message))
+    assert response.status_code == 400
+    assert not IssuedCertificate.objects.exists()
+
+
+@pytest.mark.parametrize("cipher", ["aes", "des3"])
+def test_envelope_round_trip(tenant, cipher):
+    ca = services.ca_certificate(tenant)
+    from enrollment.scep.services import _ca
+
+    envelope = protocol.encrypt_envelope(b"secret csr", ca, cipher=cipher)
+    assert protocol.decrypt_envelope(envelope, _ca(tenant)[1]) == b"secret csr"
+
+
+SCEPCLIENT = shutil.which("scepclient")
+
+
+@pytest.mark.skipif(SCEPCLIENT is None, reason="scepclient not installed (apt-get install scep)")
+def test_scepclient_good_wrong_and_reused_challenge(scep, tenant, tmp_path):
+    url, ca_path = scep
+    env = {**os.environ, "SSL_CERT_FILE": str(ca_path)}
+
+    def run(challenge, name):
+        key, cert = tmp_path / f"{name}.key", tmp_path / f"{name}.pem"
+        return subprocess.run(  # noqa: S603 - a fixed binary with our arguments
+            [
+                SCEPCLIENT,
+                "-server-url",
+                url,
+                "-challenge",
+                challenge,
+                "-cn",
+                CN,
+                "-private-key",
+                str(key),
+                "-certificate",
+                str(cert),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ), cert
+
+    challenge = services.issue_challenge(tenant, subject_cn=CN)
+    result, cert_path = run(challenge, "good")
+    assert result.returncode == 0, result.stderr
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    assert services.verify_device_certificate(tenant, cert)
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == CN
+
+    result, cert_path = run("wrong-challenge", "wrong")
+    assert result.returncode != 0 and not cert_path.exists()
+    result, cert_path = run(challenge, "reused")
+    assert result.returncode != 0 and not cert_path.exists()
+    assert IssuedCertificate.objects.count() == 1
