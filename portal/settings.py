@@ -42,7 +42,13 @@ PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "https://localhost:8443").rs
 PORTAL_HOST = urlsplit(PORTAL_BASE_URL).hostname or "localhost"
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
 ALLOWED_HOSTS += [PORTAL_HOST, "localhost", "127.0.0.1", "[::1]"]
-CSRF_TRUSTED_ORIGINS = [f"https://{PORTAL_HOST}", "https://localhost", "https://127.0.0.1"]
+_PORTAL_ORIGIN = "{0.scheme}://{0.netloc}".format(urlsplit(PORTAL_BASE_URL))
+CSRF_TRUSTED_ORIGINS = [
+    _PORTAL_ORIGIN,
+    f"https://{PORTAL_HOST}",
+    "https://localhost",
+    "https://127.0.0.1",
+]
 # Production runs plain HTTP behind a TLS proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = PORTAL_BASE_URL.startswith("https://")

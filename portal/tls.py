@@ -108,7 +108,17 @@ def ensure_local_tls(directory: Path, hostnames: tuple[str, ...] = ("localhost",
     return LocalTLS(ca_path=ca_path, cert_path=cert_path, key_path=key_path)
 
 
-class _QuietHandler(WSGIRequestHandler):
+class _TLSHandler(WSGIRequestHandler):
+    def get_environ(self):
+        # The request came over TLS: Django's request.is_secure() and CSRF origin checks rely
+        # on the WSGI scheme being https.
+        environ = super().get_environ()
+        environ["HTTPS"] = "on"
+        environ["wsgi.url_scheme"] = "https"
+        return environ
+
+
+class _QuietHandler(_TLSHandler):
     def log_message(self, format, *args):  # noqa: A002 - signature from the base class
         pass
 
@@ -118,7 +128,7 @@ class ThreadedTLSServer(ThreadingMixIn, WSGIServer):
     allow_reuse_address = True
 
     def __init__(self, address, tls: LocalTLS, app, *, quiet: bool = False):
-        super().__init__(address, _QuietHandler if quiet else WSGIRequestHandler)
+        super().__init__(address, _QuietHandler if quiet else _TLSHandler)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(tls.cert_path, tls.key_path)
         self._context = context

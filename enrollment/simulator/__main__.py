@@ -1,9 +1,12 @@
 """``python -m enrollment.simulator alice-123456@localhost --password … [--server URL]``"""
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
+
+import httpx
 
 from .device import EnrollmentFailed, SimulatedDevice
 
@@ -28,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args, out=sys.stdout) -> int:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise here
     device = SimulatedDevice(
         args.address,
         args.password,
@@ -40,13 +44,16 @@ def run(args, out=sys.stdout) -> int:
     try:
         device.enroll()
     except EnrollmentFailed as exc:
-        print(f"Enrollment failed at {exc}", file=out)
+        out.write(f"Enrollment failed at {exc}\n")
+        return 1
+    except httpx.HTTPError as exc:
+        out.write(f"Cannot talk to the portal: {exc}\n(Is it running? Is --ca its CA?)\n")
         return 1
     finally:
         device.close()
-    print(f"Enrolled {device.product} as EnrollmentID {device.enrollment_id}", file=out)
-    print(f"Managed Apple ID: {device.mdm_payload['AssignedManagedAppleID']}", file=out)
-    print(f"Identity certificate: {device.identity.subject.rfc4514_string()}", file=out)
+    out.write(f"Enrolled {device.product} as EnrollmentID {device.enrollment_id}\n")
+    out.write(f"Managed Apple ID: {device.mdm_payload['AssignedManagedAppleID']}\n")
+    out.write(f"Identity certificate: {device.identity.subject.rfc4514_string()}\n")
     return 0
 
 
