@@ -81,6 +81,10 @@ def main() -> int:
     from portal.tls import ensure_local_tls, serve_in_thread
     from users.models import ManagedUser, Tenant
 
+    import logging
+
+    logging.disable(logging.WARNING)  # per-request audit and task lines would drown the figures
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     call_command("migrate", verbosity=0)
     tenant, _ = Tenant.objects.get_or_create(number=123456, defaults={"name": "Bench"})
     ensure_demo_enrollment(tenant)
