@@ -69,6 +69,8 @@ def main() -> int:
     import django
 
     django.setup()
+    import logging
+
     from django.conf import settings
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
@@ -80,8 +82,6 @@ def main() -> int:
     from mdm.models import Device
     from portal.tls import ensure_local_tls, serve_in_thread
     from users.models import ManagedUser, Tenant
-
-    import logging
 
     logging.disable(logging.WARNING)  # per-request audit and task lines would drown the figures
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
