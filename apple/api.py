@@ -1,0 +1,137 @@
+"""REST API of the Apple credentials: read the status, upload a push certificate or token."""
+
+from rest_framework import parsers, serializers, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from users.api import TenantScopedReadOnlyViewSet
+from users.audit import record
+
+from . import expiry, push_certificates
+from .certificate_files import CertificateFileError
+from .models import PushCertificate, VppAsset, VppToken
+from .vpp import token_file, tokens
+
+
+def _status(not_after) -> dict:
+    s = expiry.status(not_after)
+    return {"status": s.code, "days_left": s.days_left}
+
+
+class PushCertificateUpload(serializers.Serializer):
+    certificate = serializers.FileField()
+    private_key = serializers.FileField(required=False)
+    password = serializers.CharField(required=False, allow_blank=True, default="")
+    apple_id = serializers.EmailField(required=False, allow_blank=True, default="")
+    confirm_new_topic = serializers.BooleanField(required=False, default=False)
+
+
+class PushCertificateViewSet(viewsets.ViewSet):
+    """GET: the tenant's push certificate. POST (multipart): install or renew one."""
+
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+    serializer_class = PushCertificateUpload
+
+    def _describe(self, row: PushCertificate | None) -> dict:
+        if row is None or not row.is_installed:
+            return {"installed": False, **_status(None)}
+        return {
+            "installed": True,
+            "topic": row.topic,
+            "apple_id": row.apple_id,
+            "serial": row.serial,
+            "not_before": row.not_before,
+            "not_after": row.not_after,
+            "is_demo": row.is_demo,
+            **_status(row.not_after),
+        }
+
+    def list(self, request):
+        return Response(self._describe(PushCertificate.objects.for_tenant(request.tenant).first()))
+
+    def create(self, request):
+        upload = PushCertificateUpload(data=request.data)
+        upload.is_valid(raise_exception=True)
+        data = upload.validated_data
+        key = data.get("private_key")
+        try:
+            row = push_certificates.install(
+                request.tenant,
+                data["certificate"].read(),
+                password=data["password"],
+                key_data=key.read() if key else None,
+                apple_id=data["apple_id"],
+                confirm_new_topic=data["confirm_new_topic"],
+            )
+        except (push_certificates.PushCertificateError, CertificateFileError) as exc:
+            raise ValidationError({"certificate": [str(exc)]}) from exc
+        record(request.user, "push_certificate.installed", row, topic=row.topic)
+        return Response(self._describe(row), status=status.HTTP_201_CREATED)
+
+
+class VppTokenUpload(serializers.Serializer):
+    token = serializers.FileField()
+    confirm_takeover = serializers.BooleanField(required=False, default=False)
+
+
+class VppTokenViewSet(viewsets.ViewSet):
+    """GET: the tenant's Apps and Books token. POST (multipart): upload or replace it."""
+
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+    serializer_class = VppTokenUpload
+
+    def _describe(self, row: VppToken | None) -> dict:
+        if row is None:
+            return {"installed": False, **_status(None)}
+        return {
+            "installed": True,
+            "org_name": row.org_name,
+            "location": row.location_name,
+            "country": row.country,
+            "expires_at": row.expires_at,
+            "token_status": row.status,
+            "other_mdm": row.other_mdm_name,
+            "last_synced_at": row.last_synced_at,
+            **_status(row.expires_at),
+        }
+
+    def list(self, request):
+        return Response(self._describe(VppToken.objects.for_tenant(request.tenant).first()))
+
+    def create(self, request):
+        upload = VppTokenUpload(data=request.data)
+        upload.is_valid(raise_exception=True)
+        try:
+            row = tokens.upload(
+                request.tenant,
+                upload.validated_data["token"].read(),
+                confirm_takeover=upload.validated_data["confirm_takeover"],
+            )
+        except (tokens.VppUploadError, token_file.TokenFileError) as exc:
+            raise ValidationError({"token": [str(exc)]}) from exc
+        record(request.user, "vpp_token.installed", row, org=row.org_name)
+        return Response(self._describe(row), status=status.HTTP_201_CREATED)
+
+
+class VppAssetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VppAsset
+        fields = [
+            "id",
+            "adam_id",
+            "pricing_param",
+            "product_type",
+            "assigned_count",
+            "available_count",
+            "retired_count",
+            "total_count",
+            "device_assignable",
+            "revocable",
+            "supported_platforms",
+            "updated_at",
+        ]
+
+
+class VppAssetViewSet(TenantScopedReadOnlyViewSet):
+    queryset = VppAsset.objects.all()
+    serializer_class = VppAssetSerializer

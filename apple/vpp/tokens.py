@@ -1,0 +1,175 @@
+"""Apps and Books tokens of tenants: upload (validate with Apple, claim the location), asset
+sync, and the checks the beat task runs.
+
+One MDM should manage a location. If ``client/config`` names another MDM in ``mdmInfo``, the
+upload stops and the admin must confirm the takeover; a later check that finds another MDM
+marks the token *claimed* instead of fighting over it.
+"""
+
+import hashlib
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import VppAsset, VppToken
+from . import token_file
+from .client import DataChangedError, VppClient, VppError, VppTokenError
+
+PRODUCT_NAME = "MDM Portal"
+
+
+class VppUploadError(ValueError):
+    pass
+
+
+class ClaimedByOtherMdm(VppUploadError):
+    def __init__(self, name: str):
+        super().__init__(
+            _(
+                "This location is managed by another MDM (%(name)s). Taking it over stops that "
+                "MDM from assigning licences; confirm to continue."
+            )
+            % {"name": name or _("unnamed")}
+        )
+        self.name = name
+
+
+def notification_url(mdm_id) -> str:
+    return settings.PORTAL_BASE_URL + reverse("apple-vpp-notifications", args=[mdm_id])
+
+
+def _client(text: str) -> VppClient:
+    return VppClient(text)
+
+
+def _apply_config(row: VppToken, config: dict) -> None:
+    row.location_name = str(config.get("locationName", ""))[:200]
+    row.country = str(config.get("countryISO2ACode", ""))[:2]
+    row.location_uid = str(config.get("uId", ""))[:64]
+
+
+def upload(tenant, data: bytes, *, confirm_takeover: bool = False) -> VppToken:
+    """Validate a .vpptoken with Apple, claim its location for this tenant, store it encrypted.
+    Any error leaves the stored token untouched."""
+    parsed = token_file.parse(data)
+    if parsed.expires_at <= timezone.now():
+        raise VppUploadError(
+            _("This token expired on %(date)s. Download a new one in Apple Business Manager.")
+            % {"date": parsed.expires_at.date()}
+        )
+    if VppToken.objects.filter(token_sha256=parsed.sha256).exclude(tenant=tenant).exists():
+        raise VppUploadError(_("This token is already used by another tenant of this portal."))
+    current = VppToken.objects.filter(tenant=tenant).first()
+    mdm_id = current.mdm_id if current else uuid.uuid4()
+    notification_token = secrets.token_urlsafe(32)
+    with _client(parsed.text) as client:
+        try:
+            config = client.client_config()
+            other = config.get("mdmInfo") or {}
+            if other.get("id") and other.get("id") != str(mdm_id) and not confirm_takeover:
+                raise ClaimedByOtherMdm(other.get("name", ""))
+            config = client.claim(
+                str(mdm_id), PRODUCT_NAME, notification_url(mdm_id), notification_token
+            )
+        except VppTokenError as exc:
+            raise VppUploadError(
+                _("Apple refused the token (%(status)s): %(error)s")
+                % {"status": exc.token_status, "error": exc}
+            ) from exc
+        except VppError as exc:
+            raise VppUploadError(
+                _("Apple's Apps and Books service could not be reached: %(error)s") % {"error": exc}
+            ) from exc
+    with transaction.atomic():
+        row = VppToken.objects.select_for_update().filter(tenant=tenant).first() or VppToken(
+            tenant=tenant, mdm_id=mdm_id
+        )
+        row.token = parsed.text
+        row.token_sha256 = parsed.sha256
+        row.org_name = parsed.org_name[:200]
+        row.expires_at = parsed.expires_at
+        row.status = VppToken.Status.VALID
+        row.other_mdm_name = ""
+        row.notification_token_hash = hashlib.sha256(notification_token.encode()).hexdigest()
+        row.last_error = ""
+        row.warnings_sent = []
+        _apply_config(row, config)
+        row.save()
+    from ..tasks import sync_vpp_assets
+
+    transaction.on_commit(lambda: sync_vpp_assets.delay(row.pk))
+    return row
+
+
+def _mark(row: VppToken, status: str, error: str = "", other: str = "") -> None:
+    VppToken.objects.filter(pk=row.pk).update(
+        status=status, last_error=error[:300], other_mdm_name=other[:200], updated_at=timezone.now()
+    )
+
+
+def check(row: VppToken) -> str:
+    """Re-read the location's config: expired, revoked, replaced or claimed by another MDM?"""
+    if row.expires_at <= timezone.now():
+        _mark(row, VppToken.Status.EXPIRED)
+        return VppToken.Status.EXPIRED
+    try:
+        with _client(row.token) as client:
+            config = client.client_config()
+    except VppTokenError as exc:
+        status = {"expired": VppToken.Status.EXPIRED, "revoked": VppToken.Status.REVOKED}.get(
+            exc.token_status, VppToken.Status.INVALID
+        )
+        _mark(row, status, str(exc))
+        return status
+    except VppError as exc:
+        VppToken.objects.filter(pk=row.pk).update(last_error=str(exc)[:300])
+        return row.status
+    other = config.get("mdmInfo") or {}
+    if other.get("id") and other.get("id") != str(row.mdm_id):
+        _mark(row, VppToken.Status.CLAIMED, other=other.get("name", ""))
+        return VppToken.Status.CLAIMED
+    _mark(row, VppToken.Status.VALID)
+    return VppToken.Status.VALID
+
+
+def sync_assets(row: VppToken, *, attempts: int = 3) -> int:
+    """Replace the stored assets with what Apple lists now; returns how many there are."""
+    for attempt in range(attempts):
+        try:
+            with _client(row.token) as client:
+                assets = list(client.iter_assets())
+            break
+        except DataChangedError:
+            if attempt == attempts - 1:
+                raise
+        except VppTokenError as exc:
+            check(row)
+            raise VppError(str(exc), error_number=exc.error_number) from exc
+    with transaction.atomic():
+        seen = []
+        for item in assets:
+            asset, _created = VppAsset.objects.update_or_create(
+                token=row,
+                adam_id=str(item["adamId"]),
+                pricing_param=item.get("pricingParam", ""),
+                defaults={
+                    "tenant": row.tenant,
+                    "product_type": item.get("productType", ""),
+                    "assigned_count": item.get("assignedCount", 0),
+                    "available_count": item.get("availableCount", 0),
+                    "retired_count": item.get("retiredCount", 0),
+                    "total_count": item.get("totalCount", 0),
+                    "device_assignable": item.get("deviceAssignable", True),
+                    "revocable": item.get("revocable", True),
+                    "supported_platforms": item.get("supportedPlatforms", []),
+                },
+            )
+            seen.append(asset.pk)
+        VppAsset.objects.filter(token=row).exclude(pk__in=seen).delete()
+        VppToken.objects.filter(pk=row.pk).update(last_synced_at=timezone.now(), last_error="")
+    return len(seen)

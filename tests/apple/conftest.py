@@ -1,0 +1,11 @@
+import pytest
+
+from tests.apple.fakes import FakeVpp
+
+
+@pytest.fixture
+def fake_vpp(settings):
+    fake = FakeVpp().start()
+    settings.VPP_BASE_URL = fake.url
+    yield fake
+    fake.stop()
