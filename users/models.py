@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .fields import EncryptedTextField
 from .tenancy import TenantOwned, TenantQuerySet
 
 
@@ -146,6 +147,9 @@ class ManagedUser(TenantOwned):
     )
     enrollment_password = models.CharField(max_length=128, blank=True, editable=False)
     password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Optional second factor of the enrollment web login (TOTP, see users/totp.py).
+    totp_secret = EncryptedTextField(blank=True, editable=False)
+    totp_last_step = models.BigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

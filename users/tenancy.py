@@ -56,6 +56,7 @@ class TenantObjectMixin:
         return self.model.objects.for_tenant(self.request.tenant)
 
     def form_valid(self, form):
-        if getattr(form.instance, "tenant_id", None) is None:
+        instance = getattr(form, "instance", None)  # DeleteView's form has none
+        if instance is not None and getattr(instance, "tenant_id", None) is None:
             form.instance.tenant = self.request.tenant
         return super().form_valid(form)

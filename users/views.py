@@ -1,10 +1,290 @@
-"""Users section (placeholder until the users issue fills it)."""
+"""The Users section: managed users by hand, CSV import, Microsoft Entra ID."""
 
-from django.views.generic import TemplateView
+from django.apps import apps
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
-from .tenancy import TenantMemberRequiredMixin
+from .audit import record
+from .forms import CsvConfirmForm, CsvUploadForm, EntraConnectionForm, ManagedUserForm
+from .imports import csv_import, csv_service, entra
+from .imports.graph import GraphError
+from .imports.models import CsvImport, EntraConnection
+from .models import ManagedUser, Tag
+from .tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin, TenantObjectMixin
 
 
-class UserListView(TenantMemberRequiredMixin, TemplateView):
-    template_name = "portal/empty_section.html"
-    extra_context = {"section": "users"}
+def device_count(users) -> int:
+    try:
+        device = apps.get_model("mdm", "Device")
+    except LookupError:
+        return 0
+    return device.objects.filter(user__in=users).exclude(status="unenrolled").count()
+
+
+class UserListView(TenantMemberRequiredMixin, TenantObjectMixin, ListView):
+    model = ManagedUser
+    template_name = "users/user_list.html"
+    context_object_name = "users"
+    paginate_by = 50
+
+    def get_queryset(self):
+        users = super().get_queryset().prefetch_related("tags")
+        params = self.request.GET
+        if q := params.get("q", "").strip():
+            users = users.filter(
+                Q(username__icontains=q)
+                | Q(first_name__icontains=q)
+                | Q(last_name__icontains=q)
+                | Q(email__icontains=q)
+                | Q(managed_apple_id__icontains=q)
+            )
+        if source := params.get("source"):
+            users = users.filter(source=source)
+        if params.get("active") in ("1", "0"):
+            users = users.filter(is_active=params["active"] == "1")
+        if tag := params.get("tag"):
+            users = users.filter(tags__pk=tag)
+        if params.get("apple_id") == "missing":
+            users = users.filter(managed_apple_id="")
+        return users.distinct()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tags"] = Tag.objects.for_tenant(self.request.tenant)
+        context["sources"] = ManagedUser.Source.choices
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query"] = query.urlencode()
+        return context
+
+
+class UserFormMixin(TenantAdminRequiredMixin, TenantObjectMixin):
+    model = ManagedUser
+    form_class = ManagedUserForm
+    template_name = "users/user_form.html"
+    success_url = reverse_lazy("users:list")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "tenant": self.request.tenant}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        record(self.request.user, self.audit_action, self.object)
+        messages.success(self.request, _("User %(name)s saved.") % {"name": self.object.username})
+        return response
+
+
+class UserCreateView(UserFormMixin, CreateView):
+    audit_action = "managed_user.created"
+
+
+class UserUpdateView(UserFormMixin, UpdateView):
+    audit_action = "managed_user.updated"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        from enrollment.addresses import local_address
+
+        context["address"] = local_address(self.object)
+        return context
+
+
+class UserDeleteView(TenantAdminRequiredMixin, TenantObjectMixin, DeleteView):
+    model = ManagedUser
+    template_name = "users/user_confirm_delete.html"
+    success_url = reverse_lazy("users:list")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "devices": device_count([self.object])}
+
+    def form_valid(self, form):
+        record(self.request.user, "managed_user.deleted", self.object)
+        messages.success(self.request, _("User deleted."))
+        return super().form_valid(form)
+
+
+class UserPasswordLinkView(TenantAdminRequiredMixin, View):
+    def post(self, request, pk):
+        from .tasks import send_password_link
+
+        user = get_object_or_404(ManagedUser.objects.for_tenant(request.tenant), pk=pk)
+        if not user.email:
+            messages.error(request, _("The user has no e-mail address."))
+        else:
+            send_password_link.delay(user.pk)
+            record(request.user, "managed_user.password_link_sent", user)
+            messages.success(request, _("Password link sent to %(email)s.") % {"email": user.email})
+        return redirect("users:edit", pk=pk)
+
+
+class UserBulkView(TenantAdminRequiredMixin, View):
+    """Bulk actions on the selected users of the list."""
+
+    def post(self, request):
+        users = ManagedUser.objects.for_tenant(request.tenant).filter(
+            pk__in=request.POST.getlist("selected")
+        )
+        action = request.POST.get("action")
+        count = users.count()
+        if not count:
+            messages.error(request, _("Select at least one user."))
+        elif action in ("activate", "deactivate"):
+            users.update(is_active=action == "activate")
+            record(request.user, f"managed_user.bulk_{action}", tenant=request.tenant, count=count)
+            messages.success(request, _("%(count)s users updated.") % {"count": count})
+        elif action == "delete":
+            if request.POST.get("confirm") != "yes":
+                return render(
+                    request,
+                    "users/user_bulk_delete.html",
+                    {"users": users, "devices": device_count(users)},
+                )
+            record(
+                request.user,
+                "managed_user.bulk_delete",
+                tenant=request.tenant,
+                count=count,
+                usernames=list(users.values_list("username", flat=True)[:100]),
+            )
+            users.delete()
+            messages.success(request, _("%(count)s users deleted.") % {"count": count})
+        elif action == "password_link":
+            from .tasks import send_password_link
+
+            for pk in users.exclude(email="").filter(is_active=True).values_list("pk", flat=True):
+                send_password_link.delay(pk)
+            messages.success(request, _("Password links sent."))
+        else:
+            messages.error(request, _("Unknown action."))
+        return redirect(reverse("users:list") + "?" + request.POST.get("query", ""))
+
+
+class CsvImportView(TenantAdminRequiredMixin, View):
+    def get(self, request):
+        return render(
+            request,
+            "users/csv_import.html",
+            {
+                "form": CsvUploadForm(),
+                "columns": csv_import.COLUMNS,
+                "imports": CsvImport.objects.for_tenant(request.tenant)[:10],
+            },
+        )
+
+    def post(self, request):
+        form = CsvUploadForm(request.POST, request.FILES)
+        if form.is_valid() and form.cleaned_data["file"].size > csv_service.MAX_UPLOAD:
+            form.add_error("file", _("The file is larger than 200 MB."))
+        if not form.is_valid():
+            return render(
+                request,
+                "users/csv_import.html",
+                {
+                    "form": form,
+                    "columns": csv_import.COLUMNS,
+                    "imports": CsvImport.objects.for_tenant(request.tenant)[:10],
+                },
+                status=400,
+            )
+        item = csv_service.start(request.tenant, form.cleaned_data["file"], account=request.user)
+        return redirect("users:csv-import-detail", pk=item.pk)
+
+
+@login_required
+def csv_template(request):
+    response = HttpResponse(csv_import.TEMPLATE, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="users-template.csv"'
+    return response
+
+
+class CsvImportDetailView(TenantMemberRequiredMixin, View):
+    def _item(self, request, pk):
+        return get_object_or_404(CsvImport.objects.for_tenant(request.tenant), pk=pk)
+
+    def get(self, request, pk):
+        item = self._item(request, pk)
+        return render(
+            request,
+            "users/csv_import_detail.html",
+            {"item": item, "progress": csv_service.progress(item), "form": CsvConfirmForm()},
+        )
+
+    def post(self, request, pk):
+        if not request.user.can_write:
+            return HttpResponse(status=403)
+        item = self._item(request, pk)
+        form = CsvConfirmForm(request.POST)
+        if item.state != CsvImport.State.PREVIEW or not form.is_valid():
+            return redirect("users:csv-import-detail", pk=pk)
+        csv_service.confirm(item, form.cleaned_data["mode"], account=request.user)
+        return redirect("users:csv-import-detail", pk=pk)
+
+
+class CsvImportStatusView(TenantMemberRequiredMixin, View):
+    def get(self, request, pk):
+        item = get_object_or_404(CsvImport.objects.for_tenant(request.tenant), pk=pk)
+        return JsonResponse(
+            {
+                "state": item.state,
+                "progress": csv_service.progress(item),
+                "processed": item.processed_rows,
+                "total": item.total_rows,
+            }
+        )
+
+
+class EntraView(TenantAdminRequiredMixin, View):
+    def _render(self, request, form, status=200):
+        connection = EntraConnection.objects.for_tenant(request.tenant).first()
+        return render(
+            request, "users/entra.html", {"form": form, "connection": connection}, status=status
+        )
+
+    def get(self, request):
+        connection = EntraConnection.objects.for_tenant(request.tenant).first()
+        return self._render(request, EntraConnectionForm(instance=connection))
+
+    def post(self, request):
+        connection = EntraConnection.objects.for_tenant(request.tenant).first()
+        form = EntraConnectionForm(request.POST, instance=connection)
+        if not form.is_valid():
+            return self._render(request, form, 400)
+        form.instance.tenant = request.tenant
+        connection = form.save()
+        record(request.user, "entra.saved", connection, directory=connection.directory_id)
+        messages.success(request, _("Microsoft Entra ID connection saved."))
+        return redirect("users:entra")
+
+
+class EntraTestView(TenantAdminRequiredMixin, View):
+    def post(self, request):
+        connection = get_object_or_404(EntraConnection.objects.for_tenant(request.tenant))
+        try:
+            result = entra.test_connection(connection)
+        except GraphError as exc:
+            messages.error(request, _("Connection failed: %(error)s") % {"error": exc})
+        else:
+            messages.success(request, _("Connection works (%(result)s).") % {"result": result})
+        return redirect("users:entra")
+
+
+class EntraSyncView(TenantAdminRequiredMixin, View):
+    def post(self, request):
+        from .imports.tasks import sync_entra_connection
+
+        connection = get_object_or_404(EntraConnection.objects.for_tenant(request.tenant))
+        try:
+            sync_entra_connection.delay(connection.pk)
+        except GraphError as exc:  # eager mode runs the task right here
+            messages.error(request, _("Import failed: %(error)s") % {"error": exc})
+        else:
+            record(request.user, "entra.sync_started", connection)
+            messages.success(request, _("Import from Microsoft Entra ID started."))
+        return redirect("users:entra")

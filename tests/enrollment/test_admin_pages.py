@@ -139,3 +139,13 @@ def test_devices_api(api_client, other_api_client, enrolled):
     assert rows[0]["labels"] == ["Terms not accepted"]
     other = other_api_client.get("/api/devices/").json()
     assert (other["results"] if isinstance(other, dict) else other) == []
+
+
+def test_profile_delete(admin_client, tenant):
+    profile = Profile.objects.create(tenant=tenant, name="Old")
+    assert (
+        "Delete “Old”"
+        in admin_client.get(f"/mobile-security/profiles/{profile.pk}/delete/").content.decode()
+    )
+    assert admin_client.post(f"/mobile-security/profiles/{profile.pk}/delete/").status_code == 302
+    assert not Profile.objects.exists()

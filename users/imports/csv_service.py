@@ -1,0 +1,143 @@
+"""CSV imports as the portal runs them: upload to disk, validation and import as Celery tasks,
+progress in the cache (visible while the import's own transaction is still open)."""
+
+import contextlib
+import os
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from users.audit import record
+
+from . import csv_import
+from .models import CsvImport
+
+MAX_UPLOAD = 200 * 1024 * 1024
+
+
+def imports_dir() -> Path:
+    path = Path(settings.VAR_DIR) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _progress_key(pk: int) -> str:
+    return f"csv-import:{pk}:processed"
+
+
+def progress(item: CsvImport) -> int:
+    processed = cache.get(_progress_key(item.pk))
+    if processed is not None and item.total_rows:
+        item.processed_rows = processed
+    return item.progress
+
+
+def start(tenant, upload, *, account=None) -> CsvImport:
+    """Store the uploaded file and queue its validation."""
+    path = imports_dir() / f"{uuid.uuid4()}.csv"
+    with open(path, "wb") as fh:
+        for chunk in upload.chunks():
+            fh.write(chunk)
+    item = CsvImport.objects.create(
+        tenant=tenant, file_name=upload.name[:255], path=str(path), created_by=account
+    )
+    record(account, "users.csv_uploaded", item, file=item.file_name)
+    from .tasks import validate_csv_import
+
+    validate_csv_import.delay(item.pk)
+    return item
+
+
+def _count_lines(path: str) -> int:
+    with open(path, "rb") as fh:
+        return max(sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")), 1)
+
+
+def _reporter(item: CsvImport):
+    def on_batch(outcome):
+        cache.set(_progress_key(item.pk), outcome.total, 24 * 3600)
+
+    return on_batch
+
+
+def validate(item: CsvImport) -> None:
+    try:
+        item.total_rows = _count_lines(item.path)  # an estimate for the progress bar
+    except OSError:
+        item.total_rows = 0
+    item.save(update_fields=["total_rows"])
+    try:
+        outcome = csv_import.validate(item.tenant, item.path, on_batch=_reporter(item))
+    except (csv_import.CsvFormatError, OSError) as exc:
+        item.state, item.error = CsvImport.State.REJECTED, str(exc)[:500]
+        item.finished_at = timezone.now()
+        item.save()
+        _discard(item)
+        return
+    item.state = CsvImport.State.PREVIEW
+    item.total_rows, item.valid_rows, item.invalid_rows = (
+        outcome.total,
+        outcome.valid,
+        outcome.invalid,
+    )
+    item.new_rows, item.existing_rows = outcome.new, outcome.existing
+    item.problems, item.sample = outcome.problems, outcome.sample
+    item.save()
+
+
+def confirm(item: CsvImport, mode: str, *, account=None) -> None:
+    item.mode = mode
+    item.state = CsvImport.State.IMPORTING
+    item.processed_rows = 0
+    item.save(update_fields=["mode", "state", "processed_rows"])
+    cache.delete(_progress_key(item.pk))
+    record(account, "users.csv_import_started", item, mode=mode)
+    from .tasks import run_csv_import
+
+    run_csv_import.delay(item.pk)
+
+
+def run(item: CsvImport) -> None:
+    try:
+        outcome = csv_import.run(
+            item.tenant,
+            item.path,
+            all_or_nothing=item.mode == CsvImport.Mode.ALL_OR_NOTHING,
+            on_batch=_reporter(item),
+        )
+    except csv_import.CsvFormatError as exc:
+        item.state, item.error = CsvImport.State.FAILED, str(exc)[:500]
+    except OSError as exc:
+        # E.g. a worker that does not share VAR_DIR with the web server that took the upload.
+        item.state = CsvImport.State.FAILED
+        item.error = f"The uploaded file cannot be read: {exc.strerror or exc}"[:500]
+    else:
+        item.state = CsvImport.State.DONE
+        item.total_rows, item.valid_rows, item.invalid_rows = (
+            outcome.total,
+            outcome.valid,
+            outcome.invalid,
+        )
+        item.created, item.updated = outcome.created, outcome.updated
+        item.skipped = outcome.total - outcome.created - outcome.updated
+        item.problems = outcome.problems
+        item.processed_rows = outcome.total
+    item.finished_at = timezone.now()
+    item.save()
+    record(
+        None,
+        "users.csv_imported",
+        item,
+        created=item.created,
+        updated=item.updated,
+        skipped=item.skipped,
+    )
+    _discard(item)
+
+
+def _discard(item: CsvImport) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(item.path)

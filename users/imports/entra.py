@@ -1,0 +1,167 @@
+"""Import and sync of managed users from Microsoft Entra ID.
+
+Users are keyed by their Entra object id (``external_id``), never by UPN or mail, which can
+change. The managed Apple ID comes from ``userPrincipalName`` or ``mail`` as the tenant chose;
+the invitation e-mail from ``mail`` (else ``otherMails[0]``, else the UPN). A disabled or
+removed Entra user is deactivated here, not deleted, so devices and history stay.
+
+Scope *all users* syncs with ``users/delta`` and the stored delta link; when Graph no longer
+knows the link, a full import runs and starts a new one. Scope *groups* reads the members of
+the chosen groups on every sync (membership changes are not in the users delta).
+"""
+
+import re
+
+from django.db import transaction
+from django.utils import timezone
+
+from users.models import ManagedUser
+
+from .graph import DeltaExpired, GraphClient, GraphError
+from .models import EntraConnection
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._]+")
+
+
+def client_for(connection: EntraConnection) -> GraphClient:
+    return GraphClient(connection.directory_id, connection.client_id, connection.client_secret)
+
+
+def test_connection(connection: EntraConnection) -> str:
+    """Sign in and read one user; returns a short description or raises GraphError."""
+    with client_for(connection) as client:
+        page = client.get("/v1.0/users?$select=id&$top=1")
+    return f"{len(page.get('value', []))} user(s) readable"
+
+
+def _username_base(entra_user: dict) -> str:
+    upn = entra_user.get("userPrincipalName") or entra_user.get("mail") or entra_user["id"]
+    base = _UNSAFE.sub("_", upn.split("@")[0]).strip("._") or "user"
+    return base[:56] if base[0].isalnum() else f"u{base[:55]}"
+
+
+def _unique_username(tenant, base: str, taken_by: int | None = None) -> str:
+    candidate, n = base, 1
+    while (
+        ManagedUser.objects.filter(tenant=tenant, username__iexact=candidate)
+        .exclude(pk=taken_by)
+        .exists()
+    ):
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate
+
+
+def _values(connection: EntraConnection, entra_user: dict, existing: ManagedUser | None) -> dict:
+    """Model values from a (possibly partial, in delta rounds) Graph user."""
+    values = {}
+    if "givenName" in entra_user:
+        values["first_name"] = (entra_user.get("givenName") or "")[:150]
+    if "surname" in entra_user:
+        values["last_name"] = (entra_user.get("surname") or "")[:150]
+    if {"mail", "otherMails", "userPrincipalName"} & set(entra_user):
+        mail = entra_user.get("mail") or next(iter(entra_user.get("otherMails") or []), None)
+        email = mail or entra_user.get("userPrincipalName") or (existing.email if existing else "")
+        values["email"] = (email or "")[:254]
+    source_key = "userPrincipalName" if connection.apple_id_source == "upn" else "mail"
+    if source_key in entra_user:
+        values["managed_apple_id"] = (entra_user.get(source_key) or "")[:254]
+    if "accountEnabled" in entra_user:
+        values["is_active"] = bool(entra_user.get("accountEnabled"))
+    return values
+
+
+def upsert(connection: EntraConnection, entra_user: dict, counts: dict) -> ManagedUser:
+    tenant = connection.tenant
+    user = ManagedUser.objects.filter(
+        tenant=tenant, source=ManagedUser.Source.ENTRA, external_id=entra_user["id"]
+    ).first()
+    values = _values(connection, entra_user, user)
+    if user is None:
+        user = ManagedUser(
+            tenant=tenant,
+            source=ManagedUser.Source.ENTRA,
+            external_id=entra_user["id"],
+            username=_unique_username(tenant, _username_base(entra_user)),
+            **values,
+        )
+        user.save()
+        counts["created"] += 1
+        return user
+    changed = {k: v for k, v in values.items() if getattr(user, k) != v}
+    if changed:
+        for name, value in changed.items():
+            setattr(user, name, value)
+        user.save(update_fields=[*changed, "updated_at"])
+        counts["updated"] += 1
+    return user
+
+
+def _deactivate(connection: EntraConnection, external_ids, counts: dict) -> None:
+    counts["deactivated"] += ManagedUser.objects.filter(
+        tenant=connection.tenant,
+        source=ManagedUser.Source.ENTRA,
+        external_id__in=external_ids,
+        is_active=True,
+    ).update(is_active=False, updated_at=timezone.now())
+
+
+def _full(connection: EntraConnection, client: GraphClient, counts: dict) -> None:
+    source = (u for group in connection.groups for u in client.group_members(group))
+    unique = {u["id"]: u for u in source}  # a member of several groups counts once
+    _full_from(connection, list(unique.values()), counts)
+
+
+def _apply_delta(connection: EntraConnection, changes: list[dict], counts: dict) -> None:
+    removed = [c["id"] for c in changes if "@removed" in c]
+    for change in changes:
+        if "@removed" not in change:
+            upsert(connection, change, counts)
+    _deactivate(connection, removed, counts)
+
+
+def sync(connection: EntraConnection) -> dict:
+    """One sync run; records the outcome on the connection and returns the counts."""
+    counts = {"created": 0, "updated": 0, "deactivated": 0, "mode": ""}
+    try:
+        with client_for(connection) as client, transaction.atomic():
+            if connection.scope == EntraConnection.Scope.GROUPS:
+                counts["mode"] = "full"
+                _full(connection, client, counts)
+            else:
+                try:
+                    changes, link = client.delta(connection.delta_link or None)
+                    counts["mode"] = "delta" if connection.delta_link else "initial"
+                except DeltaExpired:
+                    changes, link = client.delta(None)
+                    counts["mode"] = "full (delta link expired)"
+                if counts["mode"] == "delta":
+                    _apply_delta(connection, changes, counts)
+                else:
+                    _full_from(connection, changes, counts)
+                connection.delta_link = link
+            connection.last_sync_at = timezone.now()
+            connection.last_result, connection.last_error = counts, ""
+            connection.save(
+                update_fields=["delta_link", "last_sync_at", "last_result", "last_error"]
+            )
+    except GraphError as exc:
+        EntraConnection.objects.filter(pk=connection.pk).update(
+            last_error=str(exc)[:500], last_sync_at=timezone.now()
+        )
+        raise
+    return counts
+
+
+def _full_from(connection: EntraConnection, users: list[dict], counts: dict) -> None:
+    """A full user list from an initial delta round: upsert all, deactivate the rest."""
+    present = [u for u in users if "@removed" not in u]
+    for entra_user in present:
+        upsert(connection, entra_user, counts)
+    seen = {u["id"] for u in present}
+    gone = (
+        ManagedUser.objects.filter(tenant=connection.tenant, source=ManagedUser.Source.ENTRA)
+        .exclude(external_id__in=seen)
+        .values_list("external_id", flat=True)
+    )
+    _deactivate(connection, list(gone), counts)
