@@ -8,6 +8,8 @@ decides: an ASN.1 SEQUENCE (0x30) is unwrapped as CMS, anything else is read as 
 from dataclasses import dataclass, field
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from django.conf import settings
 
 from apple import cms, plist
@@ -76,17 +78,42 @@ def parse(body: bytes) -> MachineInfo:
     )
 
 
-def _check_device_chain(signer: x509.Certificate, certificates) -> None:
-    """Optional: the signer must chain to Apple's device CA (``ENROLLMENT_DEVICE_CA_FILE``)."""
-    from cryptography.x509.verification import PolicyBuilder, Store
-
-    with open(settings.ENROLLMENT_DEVICE_CA_FILE, "rb") as fh:
-        roots = x509.load_pem_x509_certificates(fh.read())
-    intermediates = [c for c in certificates if c != signer]
+def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    key = issuer.public_key()
     try:
-        verifier = PolicyBuilder().store(Store(roots)).build_client_verifier()
-        verifier.verify(signer, intermediates)
-    except Exception as exc:  # noqa: BLE001 - any chain failure means "not an Apple device"
-        raise MachineInfoError(
-            f"device signature does not chain to Apple's device CA: {exc}"
-        ) from exc
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(
+                cert.signature,
+                cert.tbs_certificate_bytes,
+                padding.PKCS1v15(),
+                cert.signature_hash_algorithm,
+            )
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(
+                cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm)
+            )
+        else:
+            return False
+    except (InvalidSignature, TypeError, ValueError):
+        return False
+    return True
+
+
+def _check_device_chain(signer: x509.Certificate, certificates) -> None:
+    """Optional: the signer must chain to a CA of ``ENROLLMENT_DEVICE_CA_FILE`` (Apple's
+    iPhone device CAs). A plain issuer walk: Apple's device chain uses algorithms and
+    extensions that a TLS-style path validator refuses."""
+    with open(settings.ENROLLMENT_DEVICE_CA_FILE, "rb") as fh:
+        anchors = x509.load_pem_x509_certificates(fh.read())
+    pool = [*certificates, *anchors]
+    current = signer
+    for _ in range(6):
+        if any(current == anchor for anchor in anchors):
+            return
+        issuer = next(
+            (c for c in pool if c.subject == current.issuer and _signed_by(current, c)), None
+        )
+        if issuer is None or issuer == current:
+            break
+        current = issuer
+    raise MachineInfoError("the request is not signed by a device of Apple's device CA")

@@ -9,6 +9,7 @@ from django.views import View
 from apple import push_certificates
 from apple.certificate_files import CertificateFileError
 from apple.models import VppToken
+from apple.vendor import vendor_identity
 from apple.vpp import token_file, tokens
 from users.audit import record
 from users.tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin
@@ -31,6 +32,7 @@ def render_settings(request, status=200, **forms):
         "vpp_form": forms.get("vpp_form") or VppUploadForm(),
         "needs_topic_confirmation": forms.get("needs_topic_confirmation", False),
         "needs_takeover_confirmation": forms.get("needs_takeover_confirmation", False),
+        "vendor_is_stand_in": vendor_identity().is_stand_in,
     }
     if context["state"].vpp:
         context["asset_count"] = context["state"].vpp.assets.count()

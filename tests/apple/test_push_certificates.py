@@ -215,3 +215,30 @@ def test_api_status_and_upload(api_client, tenant):
     assert good.status_code == 201
     status = api_client.get("/api/push-certificate/").json()
     assert status["status"] == "valid" and status["topic"].startswith("com.apple.mgmt.")
+
+
+def test_request_signed_with_the_configured_vendor_certificate(
+    admin_client, tenant, settings, tmp_path
+):
+    """With MDM_VENDOR_CERT/KEY set, the request carries that chain and its signature."""
+    from apple import vendor
+
+    vendor_key = certs.new_key()
+    vendor_cert = certs.push_certificate(vendor_key.public_key(), mdm=False)
+    intermediate = certs.push_certificate(certs.new_key().public_key(), mdm=False)
+    (tmp_path / "vendor.pem").write_bytes(certs.pem(vendor_cert) + certs.pem(intermediate))
+    (tmp_path / "vendor.key").write_bytes(certs.key_pem(vendor_key))
+    settings.MDM_VENDOR_CERT = str(tmp_path / "vendor.pem")
+    settings.MDM_VENDOR_KEY = str(tmp_path / "vendor.key")
+    vendor._load.cache_clear()
+    response = admin_client.post(URL + "push/request/", {"apple_id": "it@contoso.example"})
+    request = plistlib.loads(base64.b64decode(response.content))
+    chain = x509.load_pem_x509_certificates(request["PushCertCertificateChain"].encode())
+    assert chain == [vendor_cert, intermediate]
+    vendor_cert.public_key().verify(
+        base64.b64decode(request["PushCertSignature"]),
+        base64.b64decode(request["PushCertRequestCSR"]),
+        padding.PKCS1v15(),
+        hashes.SHA256(),
+    )
+    assert not vendor.vendor_identity().is_stand_in

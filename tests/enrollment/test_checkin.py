@@ -333,3 +333,36 @@ def test_without_reenrollment_a_new_tile_is_created(make_device):
     make_device().enroll().check_out()
     make_device().enroll()
     assert Device.objects.count() == 2
+
+
+def test_client_certificate_forwarded_by_the_tls_proxy(ready_device, settings):
+    from urllib.parse import quote
+
+    from cryptography.hazmat.primitives import serialization
+
+    settings.MDM_CLIENT_CERT_HEADER = "X-SSL-Client-Cert"
+    pem = ready_device.identity.public_bytes(serialization.Encoding.PEM).decode()
+    body = plistlib.dumps(ready_device.authenticate_message())
+    headers = {
+        "Authorization": f"Bearer {ready_device.access_token}",
+        "Content-Type": "application/x-apple-aspen-mdm-checkin",
+    }
+    url = ready_device.mdm_payload["CheckInURL"]
+    assert ready_device.http.put(url, content=body, headers=headers).status_code == 401
+    forged = quote(
+        self_signed(cn=EnrollmentSession.objects.get().subject_cn)[0]
+        .public_bytes(serialization.Encoding.PEM)
+        .decode()
+    )
+    assert (
+        ready_device.http.put(
+            url, content=body, headers={**headers, "X-SSL-Client-Cert": forged}
+        ).status_code
+        == 403
+    )
+    assert not Device.objects.exists()
+    response = ready_device.http.put(
+        url, content=body, headers={**headers, "X-SSL-Client-Cert": quote(pem)}
+    )
+    assert response.status_code == 200
+    assert Device.objects.get().enrollment_id == ready_device.enrollment_id

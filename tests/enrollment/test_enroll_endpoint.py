@@ -156,3 +156,49 @@ def test_user_without_managed_apple_id_gets_no_profile(client, address, managed_
     managed_user.managed_apple_id = ""
     managed_user.save()
     assert post(client, token=raw).status_code == 403
+
+
+def test_optional_check_of_the_apple_device_signature(
+    client, address, settings, tmp_path, local_tls
+):
+    from cryptography.hazmat.primitives import serialization
+
+    body = (VECTORS / "oreore-ios-mdm/spec/assets/enroll_body.der").read_bytes()
+    apple_ca = [
+        c
+        for c in cms.verify(body).certificates
+        if c.subject.rfc4514_string().startswith("CN=Apple iPhone Certification")
+    ][0]
+    anchors = tmp_path / "apple-device-ca.pem"
+    anchors.write_bytes(apple_ca.public_bytes(serialization.Encoding.PEM))
+    settings.ENROLLMENT_VERIFY_DEVICE_SIGNATURE = True
+    settings.ENROLLMENT_DEVICE_CA_FILE = str(anchors)
+    assert post(client, body).status_code == 401  # a genuine iPhone: on to the challenge
+    self_signed = cms.sign(BODY, *_throwaway_identity())
+    assert post(client, self_signed).status_code == 400
+    settings.ENROLLMENT_DEVICE_CA_FILE = str(local_tls.ca_path)
+    assert post(client, body).status_code == 400
+
+
+def _throwaway_identity():
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not an iPhone")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return cert, key
