@@ -11,6 +11,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from django.utils.translation import gettext as _
 
+from . import x509util
+
 MAX_FILE = 256 * 1024
 
 
@@ -89,10 +91,8 @@ def same_key(certificate: x509.Certificate, private_key) -> bool:
 
 
 def key_pem(private_key) -> str:
-    return private_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
+    return x509util.private_key_pem(private_key).decode()
 
 
 def certificate_pem(certificate: x509.Certificate) -> str:
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+    return x509util.certificate_pem(certificate).decode()

@@ -10,12 +10,10 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from django.utils import timezone
 
+from . import x509util
 from .models import PushCertificate
 
 TOPIC_PREFIX = "com.apple.mgmt.External."
@@ -57,33 +55,14 @@ def install_demo_push_certificate(tenant, *, days: int = 365) -> PushCertificate
     """
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     topic = f"{TOPIC_PREFIX}{uuid.uuid4()}"
-    subject = x509.Name(
-        [
-            x509.NameAttribute(NameOID.USER_ID, topic),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"APSP:demo-{tenant.number}"),
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
-        ]
-    )
+    subject = x509util.name(cn=f"APSP:demo-{tenant.number}", USER_ID=topic, COUNTRY_NAME="US")
+    certificate = x509util.self_signed(key, subject, days=days)
     now = timezone.now()
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=days))
-        .sign(key, hashes.SHA256())
-    )
     values = {
         "apple_id": "demo@example.com",
         "topic": topic,
-        "certificate_pem": certificate.public_bytes(serialization.Encoding.PEM).decode(),
-        "private_key_pem": key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode(),
+        "certificate_pem": x509util.certificate_pem(certificate).decode(),
+        "private_key_pem": x509util.private_key_pem(key).decode(),
         "serial": format(certificate.serial_number, "x"),
         "not_before": certificate.not_valid_before_utc,
         "not_after": certificate.not_valid_after_utc,

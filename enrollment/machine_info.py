@@ -8,11 +8,9 @@ decides: an ASN.1 SEQUENCE (0x30) is unwrapped as CMS, anything else is read as 
 from dataclasses import dataclass, field
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from django.conf import settings
 
-from apple import cms, plist
+from apple import cms, plist, x509util
 
 MAX_BODY = 256 * 1024
 
@@ -78,27 +76,6 @@ def parse(body: bytes) -> MachineInfo:
     )
 
 
-def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    key = issuer.public_key()
-    try:
-        if isinstance(key, rsa.RSAPublicKey):
-            key.verify(
-                cert.signature,
-                cert.tbs_certificate_bytes,
-                padding.PKCS1v15(),
-                cert.signature_hash_algorithm,
-            )
-        elif isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(
-                cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm)
-            )
-        else:
-            return False
-    except (InvalidSignature, TypeError, ValueError):
-        return False
-    return True
-
-
 def _check_device_chain(signer: x509.Certificate, certificates) -> None:
     """Optional: the signer must chain to a CA of ``ENROLLMENT_DEVICE_CA_FILE`` (Apple's
     iPhone device CAs). A plain issuer walk: Apple's device chain uses algorithms and
@@ -110,9 +87,7 @@ def _check_device_chain(signer: x509.Certificate, certificates) -> None:
     for _ in range(6):
         if any(current == anchor for anchor in anchors):
             return
-        issuer = next(
-            (c for c in pool if c.subject == current.issuer and _signed_by(current, c)), None
-        )
+        issuer = next((c for c in pool if x509util.signed_by(current, c)), None)
         if issuer is None or issuer == current:
             break
         current = issuer

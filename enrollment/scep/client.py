@@ -6,7 +6,6 @@ certificate of the new key, and returns the issued certificate or raises ``ScepE
 """
 
 import base64
-import datetime as dt
 import hashlib
 import os
 import ssl
@@ -15,6 +14,8 @@ import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import AttributeOID, NameOID
+
+from apple import x509util
 
 from . import protocol
 
@@ -35,17 +36,8 @@ _FAIL_NAMES = {
 
 
 def _self_signed(key, subject: x509.Name) -> x509.Certificate:
-    now = dt.datetime.now(dt.UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
+    """RFC 8894 §2.3: a requester without a certificate signs with a self-signed one."""
+    return x509util.self_signed(key, subject, days=1)
 
 
 def build_csr(key, subject_cn: str, challenge: str, organization: str | None = None):

@@ -16,14 +16,15 @@ import logging
 import secrets
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import AttributeOID, ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+
+from apple import x509util
 
 from . import protocol
 from .models import IdentityCA, IssuedCertificate, ScepChallenge
@@ -51,37 +52,23 @@ def issue_challenge(tenant, *, subject_cn: str, ttl: dt.timedelta = CHALLENGE_TT
 
 def _new_ca(tenant) -> IdentityCA:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, tenant.name[:64] or str(tenant.number)),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"MDM Identity CA {tenant.number}"),
-        ]
+    subject = x509util.name(
+        cn=f"MDM Identity CA {tenant.number}", o=tenant.name[:64] or str(tenant.number)
     )
-    now = timezone.now()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, False, True, False, False, True, True, False, False),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-        .sign(key, hashes.SHA256())
+    cert = x509util.self_signed(
+        key,
+        subject,
+        days=3650,
+        extensions=[
+            (x509.BasicConstraints(ca=True, path_length=0), True),
+            (x509.KeyUsage(True, False, True, False, False, True, True, False, False), True),
+            (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
+        ],
     )
     return IdentityCA(
         tenant=tenant,
-        certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
-        private_key_pem=key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode(),
+        certificate_pem=x509util.certificate_pem(cert).decode(),
+        private_key_pem=x509util.private_key_pem(key).decode(),
     )
 
 
@@ -127,17 +114,7 @@ def verify_device_certificate(tenant, certificate: x509.Certificate) -> bool:
     pem = IdentityCA.objects.filter(tenant=tenant).values_list("certificate_pem", flat=True).first()
     if pem is None:
         return False
-    ca = _parse_certificate(pem)
-    if certificate.issuer != ca.subject:
-        return False
-    try:
-        ca.public_key().verify(
-            certificate.signature,
-            certificate.tbs_certificate_bytes,
-            padding.PKCS1v15(),
-            certificate.signature_hash_algorithm,
-        )
-    except (InvalidSignature, TypeError, ValueError):
+    if not x509util.signed_by(certificate, _parse_certificate(pem)):
         return False
     now = timezone.now()
     return certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc

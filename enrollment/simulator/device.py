@@ -5,7 +5,6 @@ only what a real one keeps: its keys, certificates, the bearer token and the MDM
 """
 
 import base64
-import datetime as dt
 import html
 import re
 import secrets
@@ -15,11 +14,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
 
-from apple import cms, plist
+from apple import cms, plist, x509util
 from enrollment.scep import client as scep_client
 
 CALLBACK_PREFIX = "apple-remotemanagement-user-login://authentication-results"
@@ -34,19 +31,9 @@ class EnrollmentFailed(Exception):
 def _device_identity():
     """The stand-in for the device's built-in Apple identity that signs its machine info."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Simulated iPhone {uuid.uuid4()}")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    return cert, key
+    return x509util.self_signed(
+        key, x509util.name(cn=f"Simulated iPhone {uuid.uuid4()}"), days=365
+    ), key
 
 
 @dataclass
@@ -226,10 +213,10 @@ class SimulatedDevice:
 
     KEEP = object()  # "send the token the device holds"
 
-    def signed_put(
-        self, url: str, message: dict, content_type: str, *, sign_with=None, token=KEEP
+    def put_raw(
+        self, url: str, body: bytes, content_type: str, *, sign_with=None, token=KEEP
     ) -> httpx.Response:
-        body = plist.dumps(message)
+        """PUT the exact bytes, signed like a device does (``Mdm-Signature``) with the bearer."""
         cert, key = sign_with or (self.identity, self.identity_key)
         headers = {"Content-Type": content_type, "User-Agent": "MDM/1.0"}
         if cert is not None:
@@ -239,6 +226,9 @@ class SimulatedDevice:
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
         return self.http.put(url, content=body, headers=headers)
+
+    def signed_put(self, url: str, message: dict, content_type: str, **kwargs) -> httpx.Response:
+        return self.put_raw(url, plist.dumps(message), content_type, **kwargs)
 
     def checkin(self, message: dict, **kwargs) -> httpx.Response:
         url = self.mdm_payload.get("CheckInURL") or self.mdm_payload["ServerURL"]

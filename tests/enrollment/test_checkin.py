@@ -4,17 +4,13 @@ Every refused request must leave no device row and change nothing.
 """
 
 import base64
-import datetime as dt
 import plistlib
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
-from apple import cms
+from apple import cms, x509util
 from enrollment.models import EnrollmentSession
 from mdm.models import Device, DeviceEvent
 
@@ -26,6 +22,7 @@ FLEET = (
     / "apple-account-driven-user-enrollment.extracted"
 )
 NANOMDM = Path(__file__).parents[1] / "fixtures/vectors/nanomdm/mdm/testdata"
+CHECKIN = "application/x-apple-aspen-mdm-checkin"
 
 
 @pytest.fixture
@@ -42,24 +39,7 @@ def ready_device(make_device):
 
 def self_signed(cn="ue-00000000-0000-0000-0000-000000000000", org="123456"):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
-            x509.NameAttribute(NameOID.COMMON_NAME, cn),
-        ]
-    )
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return cert, key
+    return x509util.self_signed(key, x509util.name(cn=cn, o=org), days=1), key
 
 
 def test_full_enrollment_creates_an_enrolled_device(enrolled, managed_user):
@@ -182,30 +162,14 @@ def test_token_update_before_authenticate_is_refused(ready_device):
     ids=["garbage", "external-entity", "oversized"],
 )
 def test_malformed_checkins(ready_device, body, status):
-    signature = cms.sign(body, ready_device.identity, ready_device.identity_key, detached=True)
-    response = ready_device.http.put(
-        ready_device.mdm_payload["CheckInURL"],
-        content=body,
-        headers={
-            "Mdm-Signature": base64.b64encode(signature).decode(),
-            "Authorization": f"Bearer {ready_device.access_token}",
-        },
-    )
+    response = ready_device.put_raw(ready_device.mdm_payload["CheckInURL"], body, CHECKIN)
     assert response.status_code == status
     assert not Device.objects.exists()
 
 
 def test_binary_plist_checkin_is_accepted(ready_device):
     body = plistlib.dumps(ready_device.authenticate_message(), fmt=plistlib.FMT_BINARY)
-    signature = cms.sign(body, ready_device.identity, ready_device.identity_key, detached=True)
-    response = ready_device.http.put(
-        ready_device.mdm_payload["CheckInURL"],
-        content=body,
-        headers={
-            "Mdm-Signature": base64.b64encode(signature).decode(),
-            "Authorization": f"Bearer {ready_device.access_token}",
-        },
-    )
+    response = ready_device.put_raw(ready_device.mdm_payload["CheckInURL"], body, CHECKIN)
     assert response.status_code == 200
     assert Device.objects.count() == 1
 
@@ -275,16 +239,7 @@ def test_real_captured_adue_messages_are_handled(ready_device):
         ("03-CommandReport.Idle.ADUE.plist", "ServerURL"),
     ]:
         body = (FLEET / name).read_bytes()
-        signature = cms.sign(body, ready_device.identity, ready_device.identity_key, detached=True)
-        response = ready_device.http.put(
-            ready_device.mdm_payload[url_key],
-            content=body,
-            headers={
-                "Mdm-Signature": base64.b64encode(signature).decode(),
-                "Authorization": f"Bearer {ready_device.access_token}",
-                "Content-Type": "application/x-apple-aspen-mdm-checkin",
-            },
-        )
+        response = ready_device.put_raw(ready_device.mdm_payload[url_key], body, CHECKIN)
         assert response.status_code == 200, (name, response.text)
     captured = plistlib.loads((FLEET / "02-TokenUpdate.ADUE.plist").read_bytes())
     device = Device.objects.get()
@@ -298,15 +253,7 @@ def test_real_captured_adue_messages_are_handled(ready_device):
 def test_device_enrollment_vectors_are_refused_with_the_right_status(ready_device, name):
     """NanoMDM's captures are device enrollments (UDID, no EnrollmentID): not ours, refused."""
     body = (NANOMDM / name).read_bytes()
-    signature = cms.sign(body, ready_device.identity, ready_device.identity_key, detached=True)
-    response = ready_device.http.put(
-        ready_device.mdm_payload["CheckInURL"],
-        content=body,
-        headers={
-            "Mdm-Signature": base64.b64encode(signature).decode(),
-            "Authorization": f"Bearer {ready_device.access_token}",
-        },
-    )
+    response = ready_device.put_raw(ready_device.mdm_payload["CheckInURL"], body, CHECKIN)
     assert response.status_code in (400, 403)
     assert not Device.objects.exists()
 

@@ -1,33 +1,18 @@
 """apple.cms: sign and verify, attached and detached, and a real iPhone's signed body."""
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from apple import cms
+from apple import cms, x509util
 
 VECTOR = Path(__file__).parents[1] / "fixtures/vectors/oreore-ios-mdm/spec/assets/enroll_body.der"
 
 
 def identity(key):
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "signer")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(7)
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return cert, key
+    return x509util.self_signed(key, x509util.name(cn="signer"), days=1), key
 
 
 @pytest.fixture(params=["rsa", "ec"])
