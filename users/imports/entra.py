@@ -106,10 +106,18 @@ def _deactivate(connection: EntraConnection, external_ids, counts: dict) -> None
     ).update(is_active=False, updated_at=timezone.now())
 
 
-def _full(connection: EntraConnection, client: GraphClient, counts: dict) -> None:
-    source = (u for group in connection.groups for u in client.group_members(group))
-    unique = {u["id"]: u for u in source}  # a member of several groups counts once
-    _full_from(connection, list(unique.values()), counts)
+def _read(connection: EntraConnection, client: GraphClient) -> tuple[str, list[dict], str]:
+    """(mode, users or changes, new delta link) — all Graph reads, before any write."""
+    if connection.scope == EntraConnection.Scope.GROUPS:
+        source = (u for group in connection.groups for u in client.group_members(group))
+        unique = {u["id"]: u for u in source}  # a member of several groups counts once
+        return "full", list(unique.values()), ""
+    try:
+        changes, link = client.delta(connection.delta_link or None)
+        return ("delta" if connection.delta_link else "initial"), changes, link
+    except DeltaExpired:
+        changes, link = client.delta(None)
+        return "full (delta link expired)", changes, link
 
 
 def _apply_delta(connection: EntraConnection, changes: list[dict], counts: dict) -> None:
@@ -121,40 +129,35 @@ def _apply_delta(connection: EntraConnection, changes: list[dict], counts: dict)
 
 
 def sync(connection: EntraConnection) -> dict:
-    """One sync run; records the outcome on the connection and returns the counts."""
-    counts = {"created": 0, "updated": 0, "deactivated": 0, "mode": ""}
+    """One sync run; records the outcome on the connection and returns the counts.
+
+    Graph is read first and the database written after, in one transaction, so no
+    transaction stays open across HTTP calls and a failed read changes nothing.
+    """
     try:
-        with client_for(connection) as client, transaction.atomic():
-            if connection.scope == EntraConnection.Scope.GROUPS:
-                counts["mode"] = "full"
-                _full(connection, client, counts)
-            else:
-                try:
-                    changes, link = client.delta(connection.delta_link or None)
-                    counts["mode"] = "delta" if connection.delta_link else "initial"
-                except DeltaExpired:
-                    changes, link = client.delta(None)
-                    counts["mode"] = "full (delta link expired)"
-                if counts["mode"] == "delta":
-                    _apply_delta(connection, changes, counts)
-                else:
-                    _full_from(connection, changes, counts)
-                connection.delta_link = link
-            connection.last_sync_at = timezone.now()
-            connection.last_result, connection.last_error = counts, ""
-            connection.save(
-                update_fields=["delta_link", "last_sync_at", "last_result", "last_error"]
-            )
+        with client_for(connection) as client:
+            mode, users, link = _read(connection, client)
     except GraphError as exc:
         EntraConnection.objects.filter(pk=connection.pk).update(
             last_error=str(exc)[:500], last_sync_at=timezone.now()
         )
         raise
+    counts = {"created": 0, "updated": 0, "deactivated": 0, "mode": mode}
+    with transaction.atomic():
+        if mode == "delta":
+            _apply_delta(connection, users, counts)
+        else:
+            _full_from(connection, users, counts)
+        connection.delta_link = link
+        connection.last_sync_at = timezone.now()
+        connection.last_result, connection.last_error = counts, ""
+        connection.save(update_fields=["delta_link", "last_sync_at", "last_result", "last_error"])
     return counts
 
 
 def _full_from(connection: EntraConnection, users: list[dict], counts: dict) -> None:
-    """A full user list from an initial delta round: upsert all, deactivate the rest."""
+    """A full user list (initial delta round or group members): upsert all, deactivate the
+    rest."""
     present = [u for u in users if "@removed" not in u]
     for entra_user in present:
         upsert(connection, entra_user, counts)
