@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from users.audit import record
 from users.enrollment_password import build_set_password_url
 from users.models import Tenant
+from users.throttle import client_ip
 
 from . import terms as terms_service
 from . import tokens, web_login
@@ -34,10 +35,6 @@ class WebLoginForm(forms.Form):
     accept_terms = forms.BooleanField(required=False)
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login(request, number: int):
@@ -52,12 +49,12 @@ def login(request, number: int):
         if form.is_valid():
             data = form.cleaned_data
             result = web_login.authenticate(
-                tenant, data["identifier"], data["password"], data["code"], _client_ip(request)
+                tenant, data["identifier"], data["password"], data["code"], client_ip(request)
             )
             if result.user is not None:
-                session, raw = tokens.issue(result.user, remote_addr=_client_ip(request) or None)
+                session, raw = tokens.issue(result.user, remote_addr=client_ip(request) or None)
                 if current is not None and data["accept_terms"]:
-                    terms_service.accept(session, current, remote_addr=_client_ip(request) or None)
+                    terms_service.accept(session, current, remote_addr=client_ip(request) or None)
                 record(f"user:{result.user.username}", "enrollment.web_login", session)
                 response = HttpResponse(status=308)
                 # Django's redirect classes refuse custom schemes, so the header is set directly.
@@ -97,7 +94,7 @@ def accept_terms(request, token: str):
     language = translation.get_language() or session.user.language
     accepted = terms_service.is_accepted(session, current)
     if request.method == "POST" and not accepted:
-        terms_service.accept(session, current, remote_addr=_client_ip(request) or None)
+        terms_service.accept(session, current, remote_addr=client_ip(request) or None)
         record(
             f"user:{session.user.username}",
             "enrollment.terms_accepted",

@@ -22,7 +22,7 @@ from users.audit import record
 from users.middleware import SESSION_KEY
 from users.models import ApiToken, AuditEvent, Role
 from users.tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin, TenantObjectMixin
-from users.throttle import Throttle
+from users.throttle import Throttle, client_ip
 
 from .models import WorkerHeartbeat
 
@@ -31,16 +31,12 @@ login_throttle = Throttle(
 )
 
 
-def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 class ThrottledAuthenticationForm(AuthenticationForm):
     """Refuses sign-in for a username/address pair after too many failures."""
 
     def clean(self):
         username = self.data.get("username", "")
-        address = client_address(self.request)
+        address = client_ip(self.request)
         if login_throttle.is_locked(username, address):
             minutes = max(1, login_throttle.retry_after(username, address) // 60)
             raise self.get_throttled_error(minutes)

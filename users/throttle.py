@@ -37,3 +37,18 @@ class Throttle:
 
     def reset(self, *parts: str) -> None:
         cache.delete(self._key(*parts))
+
+
+def client_ip(request) -> str:
+    """The client's address for throttling. Behind ``TRUSTED_PROXY_COUNT`` proxies it is the
+    entry those proxies appended to X-Forwarded-For (anything before it the client can forge);
+    without proxies it is the socket's peer."""
+    from django.conf import settings
+
+    trusted = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if trusted and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= trusted:
+            return hops[-trusted]
+    return request.META.get("REMOTE_ADDR", "")
