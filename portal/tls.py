@@ -142,6 +142,17 @@ class ThreadedTLSServer(ThreadingMixIn, WSGIServer):
             sock, server_side=True, do_handshake_on_connect=False
         ), addr
 
+    def process_request_thread(self, request, client_address):
+        # One thread per request: close its database connections when it ends, as Django's
+        # own threaded server does, or every request leaves a connection open (PostgreSQL
+        # runs out of them under load).
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+
     def finish_request(self, request, client_address):
         try:
             request.do_handshake()

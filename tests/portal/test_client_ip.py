@@ -13,7 +13,8 @@ def test_without_proxies_the_peer_counts(settings):
 
 def test_behind_one_proxy_its_entry_counts_not_a_forged_one(settings):
     settings.TRUSTED_PROXY_COUNT = 1
-    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.5",
-                                   HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7"
+    )
     assert client_ip(request) == "203.0.113.7"
     assert client_ip(RequestFactory().get("/", REMOTE_ADDR="10.0.0.5")) == "10.0.0.5"
