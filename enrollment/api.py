@@ -98,21 +98,21 @@ class InvitationViewSet(mixins.CreateModelMixin, TenantScopedReadOnlyViewSet):
         return Response(self.get_serializer(invitation).data)
 
 
+class EnrollmentAddressSerializer(serializers.Serializer):
+    user = serializers.IntegerField(source="pk")
+    address = serializers.SerializerMethodField()
+    managed_apple_id = serializers.CharField()
+    has_password = serializers.BooleanField(source="has_enrollment_password")
+
+    def get_address(self, user) -> str:
+        return local_address(user)
+
+
 class EnrollmentAddressViewSet(viewsets.GenericViewSet, mixins.RetrieveModelMixin):
     """The local account address of a managed user (what *Register new device* shows)."""
 
     queryset = ManagedUser.objects.all()
+    serializer_class = EnrollmentAddressSerializer
 
     def get_queryset(self):
         return ManagedUser.objects.for_tenant(self.request.tenant).select_related("tenant")
-
-    def retrieve(self, request, pk=None):
-        user = self.get_object()
-        return Response(
-            {
-                "user": user.pk,
-                "address": local_address(user),
-                "managed_apple_id": user.managed_apple_id,
-                "has_password": user.has_enrollment_password,
-            }
-        )

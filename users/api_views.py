@@ -164,8 +164,19 @@ class CsvImportViewSet(mixins.CreateModelMixin, TenantScopedReadOnlyViewSet):
         return Response(self.get_serializer(item).data)
 
 
+class EntraSyncSerializer(serializers.Serializer):
+    configured = serializers.BooleanField()
+    directory_id = serializers.CharField(required=False)
+    scope = serializers.CharField(required=False)
+    last_sync_at = serializers.DateTimeField(required=False, allow_null=True)
+    last_result = serializers.DictField(required=False)
+    last_error = serializers.CharField(required=False)
+
+
 class EntraSyncViewSet(viewsets.ViewSet):
     """GET: the Entra ID connection's last sync. POST: start a sync now."""
+
+    serializer_class = EntraSyncSerializer
 
     def list(self, request):
         connection = EntraConnection.objects.for_tenant(request.tenant).first()

@@ -149,3 +149,29 @@ def test_profile_delete(admin_client, tenant):
     )
     assert admin_client.post(f"/mobile-security/profiles/{profile.pk}/delete/").status_code == 302
     assert not Profile.objects.exists()
+
+
+def test_enrollment_address_api(api_client, managed_user):
+    data = api_client.get(f"/api/enrollment-addresses/{managed_user.pk}/").json()
+    assert data == {
+        "user": managed_user.pk,
+        "address": "alice-123456@localhost",
+        "managed_apple_id": "alice@contoso.appleid.com",
+        "has_password": True,
+    }
+
+
+def test_openapi_schema_lists_the_new_endpoints(admin_client):
+    schema = admin_client.get("/api/schema/").content.decode()
+    for path in (
+        "/api/devices/",
+        "/api/profiles/",
+        "/api/invitations/",
+        "/api/enrollment-addresses/{id}/",
+        "/api/push-certificate/",
+        "/api/vpp-token/",
+        "/api/users/",
+        "/api/user-imports/csv/",
+        "/api/user-imports/entra/",
+    ):
+        assert path in schema, path
