@@ -16,12 +16,8 @@ URL = "/mobile-security/settings/"
 ZENTRAL = Path(__file__).parents[1] / "fixtures/vectors/zentral/tests/mdm/testdata"
 
 
-@pytest.fixture(autouse=True)
-def _run_on_commit(django_capture_on_commit_callbacks, monkeypatch):
-    """Tests run in a transaction; run on_commit work (the asset sync) where it is queued."""
-    from django.db import transaction
-
-    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+# Committed transactions, so the asset sync queued on commit runs as it does in production.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def upload(client, data: bytes, **fields):

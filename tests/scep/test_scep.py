@@ -73,20 +73,35 @@ def test_bad_challenges_get_a_failure_reply_and_no_certificate(scep, tenant, cas
     assert IssuedCertificate.objects.count() == (1 if case == "reused" else 0)
 
 
-def test_pki_operation_by_get(scep, tenant, monkeypatch):
+def _pkcs_req(tenant, key, challenge):
+    """A PKCSReq as a device builds it, for the GET and tampering tests."""
+    csr = scep_client.build_csr(key, CN, challenge)
+    envelope = protocol.encrypt_envelope(
+        csr.public_bytes(serialization.Encoding.DER), services.ca_certificate(tenant)
+    )
+    signer = scep_client._self_signed(key, csr.subject)
+    return protocol.sign_pki_message(
+        envelope,
+        signer,
+        key,
+        {"message_type": "19", "transaction_id": "t-1", "sender_nonce": os.urandom(16)},
+    )
+
+
+def test_pki_operation_by_get(scep, tenant):
+    import base64
+
     url, ca_path = scep
-    real_get = httpx.Client.get
-
-    # Make the caps lack POSTPKIOperation, so the real client falls back to GET.
-    def get(self, target, params=None, **kwargs):
-        response = real_get(self, target, params=params, **kwargs)
-        if params and params.get("operation") == "GetCACaps":
-            return httpx.Response(200, text="AES\nSHA-256\n", request=response.request)
-        return response
-
-    monkeypatch.setattr(httpx.Client, "get", get)
-    challenge = services.issue_challenge(tenant, subject_cn=CN)
-    cert = scep_client.enroll(url, challenge, CN, new_key(), verify=ca_path)
+    key = new_key()
+    message = _pkcs_req(tenant, key, services.issue_challenge(tenant, subject_cn=CN))
+    with httpx.Client(verify=scep_client.tls_verify(ca_path)) as http:
+        response = http.get(
+            url, params={"operation": "PKIOperation", "message": base64.b64encode(message).decode()}
+        )
+    assert response.headers["content-type"] == "application/x-pki-message"
+    reply = protocol.parse_pki_message(response.content)
+    assert reply.pki_status == protocol.STATUS_SUCCESS and reply.transaction_id == "t-1"
+    cert = protocol.read_certs_only(protocol.decrypt_envelope(reply.envelope, key))[0]
     assert services.verify_device_certificate(tenant, cert)
 
 
@@ -102,18 +117,8 @@ def test_another_tenants_certificate_is_not_ours(tenant, other_tenant, scep):
 
 def test_tampered_request_signature_is_400(scep, tenant):
     url, ca_path = scep
-    key = new_key()
-    ca = services.ca_certificate(tenant)
-    csr = scep_client.build_csr(key, CN, services.issue_challenge(tenant, subject_cn=CN))
-    envelope = protocol.encrypt_envelope(csr.public_bytes(serialization.Encoding.DER), ca)
-    signer = scep_client._self_signed(key, csr.subject)
     message = bytearray(
-        protocol.sign_pki_message(
-            envelope,
-            signer,
-            key,
-            {"message_type": "19", "transaction_id": "t", "sender_nonce": os.urandom(16)},
-        )
+        _pkcs_req(tenant, new_key(), services.issue_challenge(tenant, subject_cn=CN))
     )
     message[-5] ^= 0xFF  # inside the signature
     with httpx.Client(verify=scep_client.tls_verify(ca_path)) as http:
