@@ -17,6 +17,7 @@ from users.tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin, T
 from . import device_labels
 from .devices import remove_device
 from .models import Device
+from .timeline import timeline
 
 
 class DeviceListView(TenantMemberRequiredMixin, TenantObjectMixin, ListView):
@@ -58,7 +59,7 @@ class DeviceDetailView(TenantMemberRequiredMixin, TenantObjectMixin, DetailView)
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["labels"] = device_labels.labels(self.object)
-        context["events"] = self.object.events.all()[:100]
+        context["events"] = timeline(self.object)
         return context
 
 

@@ -121,6 +121,13 @@ def test_device_pages_and_removal(admin_client, enrolled):
     assert "iPhone17,2" in list_page and "Account-based User Enrollment" in list_page
     detail = admin_client.get(f"/mobile-security/devices/{device.pk}/").content.decode()
     assert device.enrollment_id in detail and "present" in detail
+    for step in (
+        "web login",
+        "Enrollment profile delivered",
+        "identity certificate pinned",
+        "push token received",
+    ):
+        assert step in detail, step
     assert admin_client.post(f"/mobile-security/devices/{device.pk}/remove/").status_code == 302
     assert not Device.objects.exists()
     # The removed enrollment's next request is refused.
