@@ -19,11 +19,16 @@ def warn_expiring_push_certificates() -> int:
 
 @shared_task
 def check_vpp_tokens() -> int:
-    """Nightly-ish: expiry mails, token state with Apple, and a fresh asset list."""
+    """Nightly-ish: expiry mails, token state with Apple, jobs whose notification never came,
+    and a fresh asset list."""
     expiry_mails.warn_vpp_tokens()
     checked = 0
     for row in VppToken.objects.select_related("tenant"):
         if tokens.check(row) == VppToken.Status.VALID:
+            try:
+                tokens.refresh_events(row)
+            except VppError as exc:
+                log.warning("event status of token %s not read: %s", row.pk, exc)
             sync_vpp_assets.delay(row.pk)
         checked += 1
     return checked

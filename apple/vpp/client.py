@@ -8,7 +8,10 @@
     client.iter_users(), client.iter_assignments()
     client.create_users([...]), update_users, retire_users
     client.associate(assets, client_user_ids=[...]), disassociate(...)
+    client.revoke(client_user_ids=[...])      # POST assets/revoke
     client.event_status(event_id)             # GET status
+
+``service/config`` needs no token (``VppClient("")``); ``apple.vpp.service_config`` caches it.
 
 Transient failures (429, 5xx, transport errors) are retried with backoff, honouring
 ``Retry-After``. Apple sometimes answers 200 with an ``errorNumber`` body: that is an error too.
@@ -16,6 +19,7 @@ Token problems raise ``VppTokenError`` with ``token_status`` (expired, invalid, 
 """
 
 import email.utils
+import random
 import time
 from collections.abc import Iterator
 
@@ -23,7 +27,7 @@ import httpx
 from django.conf import settings
 
 TOKEN_ERRORS = {9621: "expired", 9622: "invalid", 9625: "revoked"}
-MAX_RETRY_AFTER = 300
+MAX_RETRY_AFTER = 300.0
 
 
 class VppError(Exception):
@@ -43,14 +47,18 @@ class DataChangedError(VppError):
 
 
 def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds Apple asks us to wait (delta seconds or an HTTP date), or None."""
     value = response.headers.get("Retry-After")
     if not value:
         return None
     try:
-        return min(float(value), MAX_RETRY_AFTER)
+        return max(float(value), 0.0)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return min(max(parsed.timestamp() - time.time(), 0), MAX_RETRY_AFTER) if parsed else None
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(parsed.timestamp() - time.time(), 0.0)
 
 
 class VppClient:
@@ -61,18 +69,19 @@ class VppClient:
         base_url: str | None = None,
         max_retries: int = 4,
         backoff: float = 1.0,
+        max_wait: float = MAX_RETRY_AFTER,
         sleep=time.sleep,
         timeout: float = 30.0,
     ):
+        """``max_wait`` caps one pause between attempts: background tasks can wait minutes,
+        a web request should give up after a few seconds and let the admin retry."""
         self.base_url = (base_url or settings.VPP_BASE_URL).rstrip("/")
         self.max_retries, self.backoff, self.sleep = max_retries, backoff, sleep
-        self.http = httpx.Client(
-            timeout=timeout,
-            headers={
-                "Authorization": f"Bearer {token_text.strip()}",
-                "User-Agent": "mdm-portal/1.0",
-            },
-        )
+        self.max_wait = max_wait
+        headers = {"User-Agent": "mdm-portal/1.0"}
+        if token_text.strip():
+            headers["Authorization"] = f"Bearer {token_text.strip()}"
+        self.http = httpx.Client(timeout=timeout, headers=headers)
 
     def close(self):
         self.http.close()
@@ -85,6 +94,15 @@ class VppClient:
 
     # --- transport ------------------------------------------------------------------------
 
+    def _pause(self, attempt: int, asked: float | None) -> None:
+        """Apple's Retry-After when given, else exponential backoff with jitter (so workers
+        throttled together do not come back together)."""
+        if asked is None:
+            asked = self.backoff * 2**attempt * random.uniform(0.5, 1.0)
+        if asked > self.max_wait:
+            raise VppError(f"Apps and Books asks to wait {asked:.0f} s; try again later")
+        self.sleep(asked)
+
     def _request(self, method: str, path: str, *, params=None, json=None) -> dict:
         url = f"{self.base_url}/{path}"
         for attempt in range(self.max_retries + 1):
@@ -94,7 +112,7 @@ class VppClient:
             except httpx.TransportError as exc:
                 if last:
                     raise VppError(f"Apps and Books is unreachable: {exc}") from exc
-                self.sleep(self.backoff * 2**attempt)
+                self._pause(attempt, None)
                 continue
             if response.status_code == 429 or response.status_code >= 500:
                 if last:
@@ -102,7 +120,7 @@ class VppClient:
                         f"Apps and Books answered {response.status_code}",
                         status=response.status_code,
                     )
-                self.sleep(_retry_after(response) or self.backoff * 2**attempt)
+                self._pause(attempt, _retry_after(response))
                 continue
             return self._body(response)
         raise AssertionError("unreachable")
@@ -158,6 +176,8 @@ class VppClient:
         name: str,
         notification_url: str,
         notification_token: str,
+        *,
+        metadata: str = "",
         notification_types=(
             "ASSET_MANAGEMENT",
             "ASSET_COUNT",
@@ -169,7 +189,7 @@ class VppClient:
             "POST",
             "client/config",
             json={
-                "mdmInfo": {"id": mdm_id, "name": name, "metadata": notification_url},
+                "mdmInfo": {"id": mdm_id, "name": name, "metadata": metadata},
                 "notificationUrl": notification_url,
                 "notificationAuthToken": notification_token,
                 "notificationTypes": list(notification_types),
@@ -218,6 +238,15 @@ class VppClient:
         if serial_numbers:
             body["serialNumbers"] = list(serial_numbers)
         return body
+
+    def revoke(self, *, client_user_ids=(), serial_numbers=()) -> dict:
+        """Revoke every revocable licence of these users/devices (asynchronous, EventResponse)."""
+        body = {}
+        if client_user_ids:
+            body["clientUserIds"] = list(client_user_ids)
+        if serial_numbers:
+            body["serialNumbers"] = list(serial_numbers)
+        return self._request("POST", "assets/revoke", json=body)
 
     def event_status(self, event_id: str) -> dict:
         return self._request("GET", "status", params={"eventId": event_id})

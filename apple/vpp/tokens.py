@@ -9,6 +9,7 @@ marks the token *claimed* instead of fighting over it.
 import hashlib
 import secrets
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -16,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import VppAsset, VppToken
+from ..models import VppAsset, VppEvent, VppToken
 from . import token_file
 from .client import DataChangedError, VppClient, VppError, VppTokenError
 
@@ -43,8 +44,13 @@ def notification_url(mdm_id) -> str:
     return settings.PORTAL_BASE_URL + reverse("apple-vpp-notifications", args=[mdm_id])
 
 
-def _client(text: str) -> VppClient:
-    return VppClient(text)
+def _client(text: str, *, interactive: bool = False) -> VppClient:
+    # An admin waiting on an upload gets an answer within seconds; tasks may wait for Apple.
+    return VppClient(text, max_retries=2, max_wait=10) if interactive else VppClient(text)
+
+
+def _mdm_metadata() -> str:
+    return urlsplit(settings.PORTAL_BASE_URL).hostname or PRODUCT_NAME
 
 
 def _apply_config(row: VppToken, config: dict) -> None:
@@ -67,14 +73,18 @@ def upload(tenant, data: bytes, *, confirm_takeover: bool = False) -> VppToken:
     current = VppToken.objects.filter(tenant=tenant).first()
     mdm_id = current.mdm_id if current else uuid.uuid4()
     notification_token = secrets.token_urlsafe(32)
-    with _client(parsed.text) as client:
+    with _client(parsed.text, interactive=True) as client:
         try:
             config = client.client_config()
             other = config.get("mdmInfo") or {}
             if other.get("id") and other.get("id") != str(mdm_id) and not confirm_takeover:
                 raise ClaimedByOtherMdm(other.get("name", ""))
             config = client.claim(
-                str(mdm_id), PRODUCT_NAME, notification_url(mdm_id), notification_token
+                str(mdm_id),
+                PRODUCT_NAME,
+                notification_url(mdm_id),
+                notification_token,
+                metadata=_mdm_metadata(),
             )
         except VppTokenError as exc:
             raise VppUploadError(
@@ -173,3 +183,49 @@ def sync_assets(row: VppToken, *, attempts: int = 3) -> int:
         VppAsset.objects.filter(token=row).exclude(pk__in=seen).delete()
         VppToken.objects.filter(pk=row.pk).update(last_synced_at=timezone.now(), last_error="")
     return len(seen)
+
+
+def record_event(row: VppToken, response: dict, event_type: str) -> VppEvent | None:
+    """Remember an asynchronous job Apple accepted (``{"eventId": ...}``) so its outcome, from
+    a notification or from ``refresh_events``, can be looked up by ``event_id``."""
+    event_id = str(response.get("eventId") or "")
+    if not event_id:
+        return None
+    event, _created = VppEvent.objects.get_or_create(
+        event_id=event_id,
+        defaults={"tenant": row.tenant, "token": row, "event_type": event_type[:32]},
+    )
+    return event
+
+
+def apply_event_status(event: VppEvent, data: dict) -> None:
+    event.status = str(data.get("eventStatus") or event.status)[:16]
+    event.event_type = str(data.get("eventType") or event.event_type)[:32]
+    event.num_completed = int(data.get("numCompleted") or 0)
+    event.num_requested = int(data.get("numRequested") or 0)
+    event.failures = list(data.get("failures") or [])
+    event.save()
+
+
+def refresh_events(row: VppToken) -> int:
+    """Ask Apple (``GET status``) about jobs still pending, e.g. when a notification was lost.
+    Returns how many are finished now."""
+    pending = list(VppEvent.objects.filter(token=row, status="PENDING"))
+    if not pending:
+        return 0
+    finished = 0
+    with _client(row.token) as client:
+        for event in pending:
+            try:
+                data = client.event_status(event.event_id)
+            except VppTokenError:
+                raise  # the token, not the event, is the problem: the caller checks it
+            except VppError as exc:
+                # An unknown event (9602) will never finish; anything else is asked again.
+                if exc.error_number == 9602:
+                    apply_event_status(event, {"eventStatus": "FAILED", "failures": [str(exc)]})
+                    finished += 1
+                continue
+            apply_event_status(event, data)
+            finished += event.status != "PENDING"
+    return finished

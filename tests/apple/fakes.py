@@ -35,7 +35,10 @@ class FakeVpp:
             for i in range(5)
         ]
         self.page_size = 2
-        self.throttle_next = set()  # paths answered once with 429 + Retry-After: 1
+        self.throttle_next = set()  # paths answered once with 429 + Retry-After
+        self.retry_after = "1"
+        self.unavailable_next = set()  # paths answered once with a bare 503 (no Retry-After)
+        self.events_finish_at_once = True  # False: jobs stay PENDING until finish_events()
         self.requests: list[tuple[str, str, dict]] = []
         self.events: dict[str, dict] = {}
         self.users: list[dict] = []
@@ -56,6 +59,12 @@ class FakeVpp:
 
     def accept(self, token_bytes: bytes):
         self.token_text = token_bytes.decode()
+
+    def finish_events(self, failures=()):
+        for event in self.events.values():
+            event["eventStatus"] = "FAILED" if failures else "COMPLETE"
+            event["numCompleted"] = 0 if failures else event["numRequested"]
+            event["failures"] = list(failures)
 
     # --- the API ----------------------------------------------------------------------------
 
@@ -88,7 +97,10 @@ class FakeVpp:
     def answer(self, method: str, path: str, query: dict, body: dict, auth: str):
         if path in self.throttle_next:
             self.throttle_next.discard(path)
-            return 429, {"Retry-After": "1"}, {"errorMessage": "Too many requests"}
+            return 429, {"Retry-After": self.retry_after}, {"errorMessage": "Too many requests"}
+        if path in self.unavailable_next:
+            self.unavailable_next.discard(path)
+            return 503, {}, {"errorMessage": "Service unavailable"}
         if path == "service/config":
             return (
                 200,
@@ -127,14 +139,16 @@ class FakeVpp:
             "users/retire",
             "assets/associate",
             "assets/disassociate",
+            "assets/revoke",
         ):
             if path == "users/create":
                 self.users += body["users"]
             event_id = str(uuid.uuid4())
+            done = self.events_finish_at_once
             self.events[event_id] = {
-                "eventStatus": "COMPLETE",
-                "eventType": path.upper(),
-                "numCompleted": 1,
+                "eventStatus": "COMPLETE" if done else "PENDING",
+                "eventType": path.split("/")[1].upper(),
+                "numCompleted": 1 if done else 0,
                 "numRequested": 1,
             }
             return 200, {}, {"eventId": event_id, "uId": "981060278089131045"}
