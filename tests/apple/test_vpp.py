@@ -187,6 +187,14 @@ def test_api(api_client, tenant, fake_vpp, token):
 
 def test_sync_now_button(admin_client, tenant, fake_vpp, token):
     upload(admin_client, token)
-    fake_vpp.assets = fake_vpp.assets[:1]
+    fake_vpp.assets = fake_vpp.assets[:2]
+    fake_vpp.assets[0] = fake_vpp.assets[0] | {
+        "assignedCount": 7,
+        "supportedPlatforms": ["iOS", "macOS"],
+    }
     assert admin_client.post(URL + "vpp/sync/").status_code == 302
-    assert VppAsset.objects.count() == 1
+    assert VppAsset.objects.count() == 2  # the others are gone at Apple
+    changed = VppAsset.objects.get(adam_id=fake_vpp.assets[0]["adamId"])
+    assert changed.assigned_count == 7 and changed.supported_platforms == ["iOS", "macOS"]
+    unchanged = VppAsset.objects.get(adam_id=fake_vpp.assets[1]["adamId"])
+    assert unchanged.assigned_count == 1 and unchanged.tenant == tenant
