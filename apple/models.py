@@ -32,6 +32,9 @@ class PushCertificate(TenantOwned):
     pending_apple_id = models.CharField(max_length=254, blank=True)
     pending_private_key_pem = EncryptedTextField(blank=True)
     pending_created_at = models.DateTimeField(null=True, blank=True)
+    # APNs answered 403 for it (revoked, wrong environment): pushes stop until it is replaced.
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(max_length=120, blank=True)
     # Expiry warnings already mailed for this certificate (days before expiry: 30, 14, 7, 1).
     warnings_sent = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -166,6 +166,7 @@ def install(
     )
     row.is_demo = False
     row.uploaded_at = timezone.now()
+    row.rejected_at, row.rejection_reason = None, ""
     row.warnings_sent = []
     if candidate.uses_pending_key:
         row.pending_private_key_pem = ""
@@ -173,3 +174,17 @@ def install(
         row.pending_created_at = None
     row.save()
     return row
+
+
+def mark_rejected(tenant_id: int, reason: str) -> None:
+    """APNs refused the certificate (403): every admin page says so until it is replaced."""
+    PushCertificate.objects.filter(tenant_id=tenant_id, rejected_at=None).update(
+        rejected_at=timezone.now(), rejection_reason=reason[:120]
+    )
+
+
+def clear_rejection(tenant_id: int) -> None:
+    """APNs accepted a push again (e.g. after a renewal elsewhere)."""
+    PushCertificate.objects.filter(tenant_id=tenant_id).exclude(rejected_at=None).update(
+        rejected_at=None, rejection_reason=""
+    )

@@ -57,3 +57,8 @@ def base_url(tenant) -> str:
 
 def login_url(tenant) -> str:
     return settings.PORTAL_BASE_URL + reverse("enduser-enrollment:login", args=[tenant.number])
+
+
+def web_login_challenge(tenant) -> str:
+    """The ``WWW-Authenticate`` value that sends the device to the web login (§2.2)."""
+    return f'Bearer method="apple-as-web", url="{login_url(tenant)}"'

@@ -1,16 +1,55 @@
-"""What follows a finished enrollment: invitations marked enrolled, the terms mail queued."""
+"""The enrollment session's state machine: named, guarded transitions, and what follows a
+finished enrollment. Other apps change a session's state only through these functions.
 
+authenticated → profile_delivered → checked_in → ended (ended from any state)
+"""
+
+from django.db.models import F
 from django.utils import timezone
 
 from .models import EnrollmentSession, Invitation
 
+State = EnrollmentSession.State
 
-def enrollment_completed(session_id: int) -> None:
-    from . import tasks, terms
+
+def profile_delivered(session: EnrollmentSession, *, machine_info: dict) -> bool:
+    """The profile went out for this bearer token; refused once the session is bound or ended."""
+    return bool(
+        EnrollmentSession.objects.filter(
+            pk=session.pk, state__in=(State.AUTHENTICATED, State.PROFILE_DELIVERED)
+        ).update(
+            machine_info=machine_info,
+            profile_fetches=F("profile_fetches") + 1,
+            profile_delivered_at=timezone.now(),
+            state=State.PROFILE_DELIVERED,
+        )
+    )
+
+
+def checked_in(session: EnrollmentSession, enrollment_id: str) -> bool:
+    """Authenticate arrived: the session is bound to this EnrollmentID for good."""
+    return bool(
+        EnrollmentSession.objects.filter(pk=session.pk)
+        .exclude(state=State.ENDED)
+        .filter(enrollment_id__in=("", enrollment_id))
+        .update(enrollment_id=enrollment_id, state=State.CHECKED_IN)
+    )
+
+
+def ended(session_id: int | None) -> None:
+    """The enrollment is over (CheckOut, removal): its token and identity stop working."""
+    if session_id is not None:
+        EnrollmentSession.objects.filter(pk=session_id).exclude(state=State.ENDED).update(
+            state=State.ENDED
+        )
+
+
+def enrollment_completed(session_id: int) -> bool:
+    """Invitations of the user are marked enrolled; True when the terms mail is owed."""
+    from . import terms
 
     session = EnrollmentSession.objects.select_related("tenant", "user").get(pk=session_id)
     Invitation.objects.filter(user=session.user, enrolled_at=None).update(
         enrolled_at=timezone.now()
     )
-    if not terms.is_accepted(session):
-        tasks.send_terms_mail.delay(session.pk)
+    return not terms.is_accepted(session)

@@ -7,18 +7,15 @@ gets the ``apple-as-web`` challenge and nothing is stored for it.
 import logging
 
 from django.db import transaction
-from django.db.models import F
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from users.audit import record
 from users.models import Tenant
 
-from . import discovery, machine_info, tokens
-from .models import EnrollmentSession
+from . import discovery, lifecycle, machine_info, tokens
 from .profiles import ProfileUnavailable, render_enrollment_profile
 
 log = logging.getLogger("enrollment.device")
@@ -50,9 +47,7 @@ def remote_management(request):
 
 def challenge(tenant) -> HttpResponse:
     response = HttpResponse(status=401)
-    response["WWW-Authenticate"] = (
-        f'Bearer method="apple-as-web", url="{discovery.login_url(tenant)}"'
-    )
+    response["WWW-Authenticate"] = discovery.web_login_challenge(tenant)
     return response
 
 
@@ -77,12 +72,7 @@ def enroll(request, number: int):
     try:
         with transaction.atomic():
             body = render_enrollment_profile(session)
-            EnrollmentSession.objects.filter(pk=session.pk).update(
-                machine_info=info.as_json(),
-                profile_fetches=F("profile_fetches") + 1,
-                profile_delivered_at=timezone.now(),
-                state=EnrollmentSession.State.PROFILE_DELIVERED,
-            )
+            lifecycle.profile_delivered(session, machine_info=info.as_json())
     except ProfileUnavailable as exc:
         log.warning("no enrollment profile for tenant %s: %s", number, exc)
         return HttpResponse(

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.db.models import F
 from django.utils import timezone
 
-from . import mails, terms
+from . import lifecycle, mails, terms
 from .models import EnrollmentSession, Invitation
 
 log = logging.getLogger("enrollment.tasks")
@@ -49,3 +49,10 @@ def send_terms_mail(session_id: int) -> None:
     if current is None or terms.is_accepted(session, current):
         return
     mails.send_terms(session, current)
+
+
+@shared_task
+def enrollment_completed(session_id: int) -> None:
+    """After the first TokenUpdate: invitations marked enrolled, the terms mail if owed."""
+    if lifecycle.enrollment_completed(session_id):
+        send_terms_mail.delay(session_id)

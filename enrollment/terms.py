@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
 
+from . import signals
 from .models import EnrollmentSession, TermsAcceptance, TermsOfUse
 
 _SALT = "enrollment.terms"
@@ -28,9 +29,11 @@ def publish(tenant, *, text_en: str, text_de: str = "", account=None) -> TermsOf
         .aggregate(v=Max("version"))["v"]
         or 0
     )
-    return TermsOfUse.objects.create(
+    published = TermsOfUse.objects.create(
         tenant=tenant, version=latest + 1, text_en=text_en, text_de=text_de, published_by=account
     )
+    signals.terms_published.send(sender=TermsOfUse, tenant=tenant)
+    return published
 
 
 def is_accepted(session: EnrollmentSession | None, terms: TermsOfUse | None = None) -> bool:
@@ -44,11 +47,13 @@ def is_accepted(session: EnrollmentSession | None, terms: TermsOfUse | None = No
 
 
 def accept(session: EnrollmentSession, terms: TermsOfUse, *, remote_addr=None) -> TermsAcceptance:
-    acceptance, _ = TermsAcceptance.objects.get_or_create(
+    acceptance, created = TermsAcceptance.objects.get_or_create(
         session=session,
         terms=terms,
         defaults={"tenant": session.tenant, "user": session.user, "remote_addr": remote_addr},
     )
+    if created and terms == current_terms(session.tenant):
+        signals.terms_accepted.send(sender=EnrollmentSession, session=session)
     return acceptance
 
 

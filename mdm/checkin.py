@@ -1,169 +1,153 @@
 """Check-in messages (§3.2): one handler per MessageType, storage in one transaction each.
 
-Handlers take the authenticated credentials and the parsed message and return a ``Reply``; they
-know nothing about HTTP. Devices are keyed by ``EnrollmentID`` (user enrollment has no UDID).
+Handlers take the verified device identity and the parsed message and return a ``Reply``;
+they know nothing about HTTP. Devices are keyed by ``EnrollmentID`` (user enrollment has no
+UDID). Refusals raise ``DeviceAuthError`` or ``BadMessage`` before anything is written.
 """
 
 import hashlib
-import json
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from enrollment import lifecycle
-from enrollment.models import EnrollmentSession
+from enrollment import lifecycle, terms
+from enrollment import tasks as enrollment_tasks
 
-from .device_auth import DeviceCredentials
+from . import queue, tasks
+from .device_auth import DeviceIdentity, pinned_device, session_of
 from .models import Device, DeviceEvent
+from .protocol import BadMessage, Reply, bad_request, text, unrecognized
 
 log = logging.getLogger("mdm.checkin")
 
 
-@dataclass(frozen=True)
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    content_type: str = "text/plain"
-
-    @classmethod
-    def json(cls, data) -> "Reply":
-        return cls(200, json.dumps(data).encode(), "application/json")
-
-
-def unrecognized(description: str) -> Reply:
-    """Apple's iOS 17+ way to say "I do not know this enrollment" (§3.3)."""
-    body = {"code": "com.apple.unrecognized.device", "description": description}
-    return Reply(403, json.dumps(body).encode(), "application/json")
-
-
-def bad_request(reason: str) -> Reply:
-    return Reply(400, f"{reason}\n".encode())
-
-
-def _text(message: dict, key: str, limit: int = 128) -> str:
-    value = message.get(key, "")
-    return value[:limit] if isinstance(value, str) else ""
-
-
-def pinned_device(creds: DeviceCredentials, enrollment_id: str) -> Device | None:
-    """The device of this EnrollmentID, if the request's certificate is the one pinned to it."""
-    device = Device.objects.filter(tenant=creds.tenant, enrollment_id=enrollment_id).first()
-    if device is None or device.identity_fingerprint != creds.fingerprint:
-        return None
-    return device
-
-
-def _event(device, kind, raw=None, **details):
+def event(device, kind, raw=None, **details):
     DeviceEvent.objects.create(device=device, kind=kind, raw=raw, details=details)
 
 
 REENROLLMENT_CERT_WINDOW = timedelta(days=30)
 
 
-def _former_device(creds: DeviceCredentials, product: str) -> Device | None:
+def _former_device(tenant, user, product: str) -> Device | None:
     """With Apple re-enrollment on: the tile a re-enrolling device of the same user takes over.
 
     A tile qualifies when it is of the same user and model and its enrollment ended (CheckOut)
     or its identity certificate is about to expire (the device is being re-enrolled for it).
     """
-    if not creds.tenant.apple_reenrollment_enabled or not product:
+    if not tenant.apple_reenrollment_enabled or not product:
         return None
     soon = timezone.now() + REENROLLMENT_CERT_WINDOW
-    candidates = Device.objects.filter(
-        tenant=creds.tenant, user=creds.session.user, product_name=product
-    ).exclude(enrollment_id="")
+    candidates = Device.objects.filter(tenant=tenant, user=user, product_name=product).exclude(
+        enrollment_id=""
+    )
     ended = candidates.filter(status=Device.Status.UNENROLLED).order_by("-unenrolled_at").first()
     return (
         ended or candidates.filter(identity_not_after__lte=soon).order_by("-last_seen_at").first()
     )
 
 
-def authenticate(creds: DeviceCredentials, message: dict, raw: bytes) -> Reply:
-    enrollment_id = _text(message, "EnrollmentID")
+def authenticate(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
+    enrollment_id = text(message, "EnrollmentID")
     if not enrollment_id:
         return bad_request("Authenticate without EnrollmentID (only user enrollment is supported)")
-    session = creds.session
+    product = text(message, "ProductName", limit=64)
+    os_version, build = (
+        text(message, "OSVersion", limit=32),
+        text(message, "BuildVersion", limit=32),
+    )
+    topic = text(message, "Topic", limit=200)
+    session = session_of(identity)
     if session.enrollment_id and session.enrollment_id != enrollment_id:
         return unrecognized("this enrollment session belongs to another EnrollmentID")
     now = timezone.now()
     with transaction.atomic():
         device = Device.objects.select_for_update().filter(enrollment_id=enrollment_id).first()
         if device is not None and (
-            device.tenant_id != creds.tenant.pk or device.identity_fingerprint != creds.fingerprint
+            device.tenant_id != identity.tenant_id
+            or device.identity_fingerprint != identity.fingerprint
         ):
             return unrecognized("EnrollmentID already pinned to another identity certificate")
-        product = _text(message, "ProductName", 64)
+        reclaimed = False
         if device is None:
-            device = _former_device(creds, product)
+            device = _former_device(session.tenant, session.user, product)
             reclaimed = device is not None
             if device is None:
-                device = Device(tenant=creds.tenant, enrollment_id=enrollment_id)
-        else:
-            reclaimed = False
+                device = Device(tenant_id=identity.tenant_id, enrollment_id=enrollment_id)
+        certificate = identity.certificate
         device.enrollment_id = enrollment_id
         device.session = session
         device.user = session.user
         device.managed_apple_id = session.user.managed_apple_id
         device.status = Device.Status.AUTHENTICATED
         device.product_name = product or device.product_name
-        device.os_version = _text(message, "OSVersion", 32) or device.os_version
-        device.build_version = _text(message, "BuildVersion", 32) or device.build_version
-        device.topic = _text(message, "Topic", 200)
-        device.identity_fingerprint = creds.fingerprint
-        device.identity_serial = format(creds.certificate.serial_number, "x")
-        device.identity_not_after = creds.certificate.not_valid_after_utc
+        device.os_version = os_version or device.os_version
+        device.build_version = build or device.build_version
+        device.topic = topic
+        device.identity_fingerprint = identity.fingerprint
+        device.identity_serial = format(certificate.serial_number, "x")
+        device.identity_not_after = certificate.not_valid_after_utc
+        device.terms_accepted = terms.is_accepted(session)
         device.last_seen_at = now
         device.unenrolled_at = None
+        device.removal_requested_at = None
         device.save()
-        EnrollmentSession.objects.filter(pk=session.pk).update(
-            enrollment_id=enrollment_id, state=EnrollmentSession.State.CHECKED_IN
-        )
-        _event(device, "authenticate", raw, reclaimed=reclaimed, product=product)
+        lifecycle.checked_in(session, enrollment_id)
+        event(device, "authenticate", raw, reclaimed=reclaimed, product=product)
     return Reply()
 
 
-def token_update(creds: DeviceCredentials, message: dict, raw: bytes) -> Reply:
-    device = pinned_device(creds, _text(message, "EnrollmentID"))
-    if device is None:
-        return unrecognized("unknown enrollment or certificate not pinned to it")
+def token_update(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
+    device = pinned_device(identity, text(message, "EnrollmentID"))
+    if device.status == Device.Status.REMOVING:
+        return unrecognized("management of this device was removed in the portal")
     token = message.get("Token")
-    magic = _text(message, "PushMagic")
-    if not isinstance(token, bytes) or not token or not magic:
+    magic = text(message, "PushMagic")
+    if not isinstance(token, bytes) or not token or len(token) > 100 or not magic:
         return bad_request("TokenUpdate without Token or PushMagic")
+    topic = text(message, "Topic", limit=200) or device.topic
     first = device.enrolled_at is None or device.status != Device.Status.ENROLLED
     now = timezone.now()
     with transaction.atomic():
-        device.push_token = token
-        device.push_magic = magic
-        device.topic = _text(message, "Topic", 200) or device.topic
-        device.status = Device.Status.ENROLLED
-        device.enrolled_at = device.enrolled_at if not first else now
-        device.last_seen_at = now
-        device.save()
-        _event(device, "token_update", raw, first=first)
+        Device.objects.filter(pk=device.pk).update(
+            push_token=token,
+            push_magic=magic,
+            topic=topic,
+            status=Device.Status.ENROLLED,
+            enrolled_at=now if first else device.enrolled_at,
+            last_seen_at=now,
+            # A new token makes an unreachable device reachable again.
+            push_state=Device.PushState.OK,
+            push_error="",
+        )
+        event(device, "token_update", raw, first=first)
         if first:
-            session_id = creds.session.pk
-            transaction.on_commit(lambda: lifecycle.enrollment_completed(session_id))
+            # A fresh device reports its inventory at once; the push wakes it for it.
+            device.status = Device.Status.ENROLLED
+            queue.request_inventory(device)
+            tasks.push_after_commit([device.pk])
+            session_id = device.session_id
+            transaction.on_commit(lambda: enrollment_tasks.enrollment_completed.delay(session_id))
     return Reply()
 
 
-def check_out(creds: DeviceCredentials, message: dict, raw: bytes) -> Reply:
-    device = pinned_device(creds, _text(message, "EnrollmentID"))
-    if device is None:
-        return unrecognized("unknown enrollment or certificate not pinned to it")
+def check_out(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
+    device = pinned_device(identity, text(message, "EnrollmentID"))
+    removing = device.status == Device.Status.REMOVING
     with transaction.atomic():
-        device.status = Device.Status.UNENROLLED
-        device.unenrolled_at = timezone.now()
-        device.push_token = None
-        device.push_magic = ""
-        device.save()
-        EnrollmentSession.objects.filter(pk=creds.session.pk).update(
-            state=EnrollmentSession.State.ENDED
+        Device.objects.filter(pk=device.pk).update(
+            status=Device.Status.UNENROLLED,
+            unenrolled_at=timezone.now(),
+            push_token=None,
+            push_magic="",
+            push_requested_at=None,
         )
-        _event(device, "check_out", raw)
+        queue.cancel_open(device)
+        lifecycle.ended(device.session_id)
+        event(device, "check_out", raw)
+    if removing:
+        return unrecognized("management of this device was removed in the portal")
     return Reply()
 
 
@@ -175,11 +159,11 @@ def _declarations_token(device: Device) -> str:
     return hashlib.sha256(f"{device.enrollment_id}:empty".encode()).hexdigest()
 
 
-def declarative_management(creds: DeviceCredentials, message: dict, raw: bytes) -> Reply:
-    device = pinned_device(creds, _text(message, "EnrollmentID"))
-    if device is None:
-        return unrecognized("unknown enrollment or certificate not pinned to it")
-    endpoint = _text(message, "Endpoint", 300)
+def declarative_management(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
+    device = pinned_device(identity, text(message, "EnrollmentID"))
+    if device.status == Device.Status.REMOVING:
+        return unrecognized("management of this device was removed in the portal")
+    endpoint = text(message, "Endpoint", limit=300)
     token = _declarations_token(device)
     if endpoint == "tokens":
         stamp = device.enrolled_at or device.created_at
@@ -194,19 +178,19 @@ def declarative_management(creds: DeviceCredentials, message: dict, raw: bytes) 
     if endpoint == "declaration-items":
         return Reply.json({"Declarations": _EMPTY_DECLARATIONS, "DeclarationsToken": token})
     if endpoint == "status":
-        _event(device, "ddm_status", raw)
+        event(device, "ddm_status", raw)
         return Reply()
     if endpoint.startswith("declaration/"):
         return Reply(404, b"unknown declaration\n")
     return bad_request(f"unknown declarative management endpoint {endpoint!r}")
 
 
-def get_token(creds: DeviceCredentials, message: dict, raw: bytes) -> Reply:
+def get_token(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
     # The profile does not advertise com.apple.mdm.token, so no token service is offered.
     return bad_request("GetToken is not supported by this server")
 
 
-def user_authenticate(creds: DeviceCredentials, message: dict, raw: bytes) -> Reply:
+def user_authenticate(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
     # 410 tells a macOS user channel not to manage this user; iOS never sends it.
     return Reply(410, b"")
 
@@ -221,10 +205,10 @@ HANDLERS = {
 }
 
 
-def handle(creds: DeviceCredentials, message: dict, raw: bytes) -> Reply:
+def handle(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
     kind = message.get("MessageType")
     handler = HANDLERS.get(kind) if isinstance(kind, str) else None
     if handler is None:
-        log.warning("unknown check-in message type %r from tenant %s", kind, creds.tenant.number)
-        return bad_request(f"unknown MessageType {kind!r}")
-    return handler(creds, message, raw)
+        log.warning("unknown check-in message type %r", kind)
+        raise BadMessage(f"unknown MessageType {str(kind)[:40]!r}")
+    return handler(identity, message, raw)

@@ -1,16 +1,22 @@
-"""Authentication of device requests to the check-in and command endpoints (§3.3).
+"""Authentication of device requests to the check-in and connect endpoints (§3.3).
 
-A request must bring the device's identity certificate — in the ``Mdm-Signature`` header (CMS,
-detached, over the exact body) or forwarded by the TLS proxy in ``MDM_CLIENT_CERT_HEADER`` — and
-that certificate must be issued by the identity CA of the tenant named in its subject. Its CN
-names the enrollment session; the bearer token of the web login must belong to that session.
-The pin to the certificate seen at ``Authenticate`` is checked per message in ``checkin``.
+Two steps, the first before the body is parsed:
+
+1. ``identify``: the identity certificate — from ``Mdm-Signature`` (CMS, detached, verified over
+   the exact raw body) or forwarded by the TLS proxy in ``MDM_CLIENT_CERT_HEADER`` — must be
+   issued by the identity CA of the tenant named in its subject and valid now. Its CN names the
+   enrollment session. The tenant's CA is cached per process for a short time, so a poll does
+   not read it from the database.
+2. ``pinned_device``: the enrollment the body names must be pinned to that certificate (since
+   ``Authenticate``), belong to that session and present its bearer token — one query.
 """
 
 import base64
 import binascii
 import hashlib
 import re
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -19,31 +25,41 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from django.conf import settings
+from django.utils import timezone
 
-from apple import cms
+from apple import cms, x509util
 from enrollment import tokens
 from enrollment.models import EnrollmentSession
-from enrollment.scep import services as scep
-from users.models import Tenant
+from enrollment.scep.models import IdentityCA
+
+from .models import Device
 
 _CN = re.compile(r"^ue-(?P<id>[0-9a-f-]{36})$")
+_CA_TTL = 30.0  # seconds a disabled tenant or a replaced CA may still be seen as before
 
 
 class DeviceAuthError(Exception):
-    """``status`` 401: credentials missing (or a re-login is needed), 403: credentials wrong."""
+    """``status`` 401: the device must sign in again (``challenge_tenant_id`` says where);
+    403: the device is not known here (answered with ``com.apple.unrecognized.device``)."""
 
-    def __init__(self, status: int, reason: str, *, challenge_tenant=None):
+    def __init__(self, status: int, reason: str, *, challenge_tenant_id: int | None = None):
         super().__init__(reason)
-        self.status, self.reason, self.challenge_tenant = status, reason, challenge_tenant
+        self.status, self.reason, self.challenge_tenant_id = status, reason, challenge_tenant_id
+
+
+def _unknown(reason: str) -> DeviceAuthError:
+    return DeviceAuthError(403, reason)
 
 
 @dataclass(frozen=True)
-class DeviceCredentials:
-    tenant: Tenant
-    session: EnrollmentSession
+class DeviceIdentity:
+    """What a verified identity certificate says; no database row is loaded for it."""
+
+    tenant_id: int
     certificate: x509.Certificate
     fingerprint: str
-    bearer_valid: bool
+    session_public_id: uuid.UUID
+    bearer_hash: str | None
 
 
 def fingerprint(certificate: x509.Certificate) -> str:
@@ -56,8 +72,8 @@ def _certificate_from(request) -> x509.Certificate:
         try:
             der = base64.b64decode(signature, validate=False)
             return cms.verify(der, detached_content=request.body).signer
-        except (binascii.Error, ValueError, cms.CMSError) as exc:
-            raise DeviceAuthError(403, f"bad Mdm-Signature: {exc}") from exc
+        except (binascii.Error, ValueError) as exc:  # cms.CMSError is a ValueError
+            raise _unknown(f"bad Mdm-Signature: {exc}") from exc
     header = settings.MDM_CLIENT_CERT_HEADER
     if header:
         value = request.META.get("HTTP_" + header.upper().replace("-", "_"))
@@ -65,8 +81,51 @@ def _certificate_from(request) -> x509.Certificate:
             try:
                 return x509.load_pem_x509_certificate(unquote(value).encode())
             except ValueError as exc:
-                raise DeviceAuthError(403, "bad forwarded client certificate") from exc
+                raise _unknown("bad forwarded client certificate") from exc
     raise DeviceAuthError(401, "no device identity (Mdm-Signature or client certificate)")
+
+
+_ca_cache: dict[int, tuple[float, tuple[int, bool, x509.Certificate]]] = {}
+_ca_lock = threading.Lock()
+
+
+def _tenant_ca(number: int, *, fresh: bool = False) -> tuple[int, bool, x509.Certificate] | None:
+    """(tenant id, tenant active, CA certificate) of a tenant number, cached briefly. Only
+    found CAs are cached, so a CA made a moment ago is seen at once."""
+    now = time.monotonic()
+    cached = None if fresh else _ca_cache.get(number)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    row = (
+        IdentityCA.objects.filter(tenant__number=number)
+        .values_list("tenant_id", "tenant__is_active", "certificate_pem")
+        .first()
+    )
+    if row is None:
+        return None
+    value = (row[0], row[1], x509.load_pem_x509_certificate(row[2].encode()))
+    with _ca_lock:
+        _ca_cache[number] = (now + _CA_TTL, value)
+    return value
+
+
+def _issued_by_tenant(certificate: x509.Certificate, number: int):
+    """The tenant authority that issued this certificate, valid now; None otherwise."""
+    now = timezone.now()
+    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+        return None
+    for fresh in (False, True):  # a replaced CA is read again before refusing
+        authority = _tenant_ca(number, fresh=fresh)
+        if authority is None:
+            return None
+        if x509util.signed_by(certificate, authority[2]):
+            return authority
+    return None
+
+
+def forget_cached_authorities() -> None:
+    with _ca_lock:
+        _ca_cache.clear()
 
 
 def _one(name: x509.Name, oid) -> str:
@@ -74,30 +133,78 @@ def _one(name: x509.Name, oid) -> str:
     return values[0].value if len(values) == 1 else ""
 
 
-def authenticate(request, *, allow_ended_token: bool = False) -> DeviceCredentials:
+def identify(request) -> DeviceIdentity:
+    """Step 1: the verified identity certificate of the request (raises DeviceAuthError)."""
     certificate = _certificate_from(request)
     number = _one(certificate.subject, NameOID.ORGANIZATION_NAME)
-    tenant = Tenant.objects.filter(number=int(number)).first() if number.isdigit() else None
-    if tenant is None or not scep.verify_device_certificate(tenant, certificate):
-        raise DeviceAuthError(403, "identity certificate not issued by a tenant's identity CA")
-    if not tenant.is_active:
-        raise DeviceAuthError(403, "tenant disabled")
+    authority = (
+        _issued_by_tenant(certificate, int(number)) if number.isdigit() and len(number) < 12 else None
+    )
+    if authority is None:
+        raise _unknown("identity certificate not issued by a tenant's identity CA")
+    tenant_id, active, _ca = authority
+    if not active:
+        raise _unknown("tenant disabled")
     match = _CN.match(_one(certificate.subject, NameOID.COMMON_NAME))
-    session = None
-    if match:
-        session = (
-            EnrollmentSession.objects.select_related("user", "tenant")
-            .filter(tenant=tenant, public_id=uuid.UUID(match["id"]))
-            .first()
-        )
-    if session is None:
-        raise DeviceAuthError(403, "identity certificate names no enrollment of this tenant")
+    if match is None:
+        raise _unknown("identity certificate names no enrollment")
     raw = tokens.bearer_from(request)
-    if raw is None:
-        raise DeviceAuthError(401, "bearer token missing", challenge_tenant=tenant)
-    if EnrollmentSession.hash_token(raw) != session.token_hash:
-        raise DeviceAuthError(403, "bearer token of another enrollment")
-    usable = session.token_usable()
-    if not usable and not allow_ended_token:
-        raise DeviceAuthError(401, "bearer token expired", challenge_tenant=tenant)
-    return DeviceCredentials(tenant, session, certificate, fingerprint(certificate), usable)
+    return DeviceIdentity(
+        tenant_id=tenant_id,
+        certificate=certificate,
+        fingerprint=fingerprint(certificate),
+        session_public_id=uuid.UUID(match["id"]),
+        bearer_hash=EnrollmentSession.hash_token(raw) if raw else None,
+    )
+
+
+def check_session(identity: DeviceIdentity, session: EnrollmentSession | None) -> None:
+    """The session the certificate names, with the bearer token the device presented."""
+    if session is None or session.public_id != identity.session_public_id:
+        raise _unknown("identity certificate names no enrollment of this tenant")
+    if session.state == EnrollmentSession.State.ENDED:
+        raise _unknown("enrollment ended")
+    if identity.bearer_hash is None:
+        raise DeviceAuthError(401, "bearer token missing", challenge_tenant_id=identity.tenant_id)
+    if identity.bearer_hash != session.token_hash:
+        raise _unknown("bearer token of another enrollment")
+    if not session.token_usable():
+        raise DeviceAuthError(401, "bearer token expired", challenge_tenant_id=identity.tenant_id)
+
+
+def session_of(identity: DeviceIdentity) -> EnrollmentSession:
+    """Step 2 for Authenticate: the enrollment session, with its user and tenant."""
+    session = (
+        EnrollmentSession.objects.select_related("user", "tenant")
+        .filter(tenant_id=identity.tenant_id, public_id=identity.session_public_id)
+        .first()
+    )
+    check_session(identity, session)
+    return session
+
+
+# Big columns a poll never needs.
+_DEFERRED = ("security_info", "certificates", "session__machine_info")
+
+
+def pinned_device(identity: DeviceIdentity, enrollment_id: str) -> Device:
+    """Step 2 for every other message: the device of this EnrollmentID, pinned to this
+    certificate, of this session, with its bearer token — one query."""
+    device = (
+        Device.objects.select_related("session")
+        .defer(*_DEFERRED)
+        .filter(tenant_id=identity.tenant_id, enrollment_id=enrollment_id)
+        .first()
+        if enrollment_id
+        else None
+    )
+    if device is None or device.identity_fingerprint != identity.fingerprint:
+        raise _unknown("unknown enrollment or certificate not pinned to it")
+    if device.status == Device.Status.UNENROLLED:
+        raise _unknown("enrollment ended")
+    if device.status == Device.Status.REMOVING and device.session is None:
+        # The user was deleted with their sessions; the pinned certificate still proves the
+        # device, which may fetch its RemoveProfile.
+        return device
+    check_session(identity, device.session)
+    return device

@@ -1,35 +1,23 @@
-"""What a device tile says about a device: its labels, computed in the query (no N+1)."""
+"""What a device tile says about a device: its labels, from the device row alone (no query)."""
 
-from django.db.models import Exists, OuterRef, Value
 from django.utils.translation import gettext_lazy as _
-
-from enrollment.models import TermsAcceptance
-from enrollment.terms import current_terms
 
 from .models import Device
 
 
-def with_terms_state(queryset, tenant):
-    terms = current_terms(tenant)
-    if terms is None:
-        return queryset.annotate(terms_accepted=Value(True))
-    return queryset.annotate(
-        terms_accepted=Exists(
-            TermsAcceptance.objects.filter(session=OuterRef("session"), terms=terms)
-        )
-    )
-
-
 def labels(device: Device) -> list[tuple[str, str]]:
-    """(css class, text) pairs; the device must come from ``with_terms_state``."""
-    result = []
+    """(css class, text) pairs."""
     if device.status == Device.Status.UNENROLLED:
-        result.append(("bad", _("Unenrolled")))
-        return result
+        return [("bad", _("Unenrolled"))]
+    if device.status == Device.Status.REMOVING:
+        return [("warn", _("Removal pending"))]
+    result = []
     if device.status == Device.Status.AUTHENTICATED:
         result.append(("warn", _("Enrollment not finished")))
     if not device.terms_accepted:
         result.append(("warn", _("Terms not accepted")))
     if device.status == Device.Status.ENROLLED and not device.has_push_token:
         result.append(("bad", _("No push token")))
+    elif device.push_state == Device.PushState.UNREACHABLE:
+        result.append(("bad", _("Unreachable")))
     return result

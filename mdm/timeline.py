@@ -13,6 +13,8 @@ EVENT_LABELS = {
     "check_out": _("CheckOut: management removed on the device"),
     "ddm_status": _("Declarative management status report"),
     "command_report": _("Command result"),
+    "removal_requested": _("Removal of management requested"),
+    "removed": _("Management removed (RemoveProfile sent, enrollment ended)"),
 }
 
 

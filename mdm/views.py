@@ -1,9 +1,13 @@
 """Admin pages of the mdm app: device tiles, device detail, register and invite dialogs."""
 
+import json
+
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DeleteView, DetailView, ListView, TemplateView
@@ -14,9 +18,9 @@ from enrollment.models import Invitation
 from users.models import ManagedUser
 from users.tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin, TenantObjectMixin
 
-from . import device_labels
-from .devices import remove_device
-from .models import Device
+from . import device_labels, queue, removal, tasks
+from .commands import REGISTRY, CommandError
+from .models import Command, Device
 from .timeline import timeline
 
 
@@ -34,8 +38,9 @@ class DeviceListView(TenantMemberRequiredMixin, TenantObjectMixin, ListView):
                 Q(user__username__icontains=q)
                 | Q(user__last_name__icontains=q)
                 | Q(product_name__icontains=q)
+                | Q(device_name__icontains=q)
             )
-        return device_labels.with_terms_state(queryset, self.request.tenant)
+        return queryset
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -52,15 +57,65 @@ class DeviceDetailView(TenantMemberRequiredMixin, TenantObjectMixin, DetailView)
     context_object_name = "device"
 
     def get_queryset(self):
-        return device_labels.with_terms_state(
-            super().get_queryset().select_related("user", "session"), self.request.tenant
-        )
+        return super().get_queryset().select_related("user", "session")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["labels"] = device_labels.labels(self.object)
-        context["events"] = timeline(self.object)
+        device = self.object
+        context["labels"] = device_labels.labels(device)
+        context["events"] = timeline(device)
+        context["commands"] = device.commands.select_related("requested_by")[:50]
+        context["pending"] = queue.pending_count(device)
+        context["apps"] = device.apps.all()[:500]
+        context["profiles"] = device.profiles.all()[:200]
+        context["command_types"] = sorted(REGISTRY)
         return context
+
+
+def _device(request, pk) -> Device:
+    return get_object_or_404(Device.objects.for_tenant(request.tenant), pk=pk)
+
+
+class DeviceRefreshView(TenantAdminRequiredMixin, View):
+    """Refresh inventory: the inventory commands are queued and the device is pushed."""
+
+    def post(self, request, pk):
+        device = _device(request, pk)
+        if not device.is_manageable:
+            messages.error(request, _("The device is not enrolled."))
+        else:
+            with transaction.atomic():
+                queue.request_inventory(device, origin=Command.Origin.ADMIN, account=request.user)
+                tasks.push_after_commit([device.pk])
+            messages.success(request, _("Inventory requested; the device reports when it wakes."))
+        return redirect("mdm:device", pk=pk)
+
+
+class DeviceCommandView(TenantAdminRequiredMixin, View):
+    """Send one command by name, with its arguments as JSON (Apple's key names)."""
+
+    def post(self, request, pk):
+        device = _device(request, pk)
+        try:
+            raw = request.POST.get("arguments", "").strip() or "{}"
+            try:
+                arguments = json.loads(raw)
+            except ValueError as exc:
+                raise CommandError(_("The arguments are not valid JSON.")) from exc
+            with transaction.atomic():
+                command = queue.enqueue_request(
+                    device,
+                    request.POST.get("request_type", ""),
+                    arguments,
+                    origin=Command.Origin.ADMIN,
+                    account=request.user,
+                )
+                tasks.push_after_commit([device.pk])
+        except CommandError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("%(command)s queued.") % {"command": command.request_type})
+        return redirect("mdm:device", pk=pk)
 
 
 class DeviceRemoveView(TenantAdminRequiredMixin, TenantObjectMixin, DeleteView):
@@ -68,9 +123,54 @@ class DeviceRemoveView(TenantAdminRequiredMixin, TenantObjectMixin, DeleteView):
     template_name = "mdm/device_confirm_remove.html"
 
     def form_valid(self, form):
-        remove_device(self.object, account=self.request.user)
-        messages.success(self.request, _("Device removed."))
+        with transaction.atomic():
+            queued = removal.remove_management(self.object, account=self.request.user)
+            if queued:
+                tasks.push_after_commit([self.object.pk])
+        if queued:
+            messages.success(
+                self.request,
+                _("Removal queued: the device removes management when it next connects."),
+            )
+        else:
+            messages.success(self.request, _("Device removed."))
         return redirect("mdm:devices")
+
+
+class DeviceBulkView(TenantAdminRequiredMixin, View):
+    """Bulk actions on the selected devices: refresh inventory, remove management."""
+
+    def post(self, request):
+        devices = list(
+            Device.objects.for_tenant(request.tenant)
+            .filter(pk__in=request.POST.getlist("selected"))
+            .select_related("tenant")
+        )
+        action = request.POST.get("action")
+        if not devices:
+            messages.error(request, _("Select at least one device."))
+        elif action == "refresh":
+            with transaction.atomic():
+                ids = [d.pk for d in devices if d.is_manageable]
+                for device in devices:
+                    if device.is_manageable:
+                        queue.request_inventory(
+                            device, origin=Command.Origin.ADMIN, account=request.user
+                        )
+                tasks.push_after_commit(ids)
+            messages.success(
+                request, _("Inventory requested for %(count)s devices.") % {"count": len(ids)}
+            )
+        elif action == "remove":
+            with transaction.atomic():
+                ids = [d.pk for d in devices if removal.remove_management(d, account=request.user)]
+                tasks.push_after_commit(ids)
+            messages.success(
+                request, _("Removal queued for %(count)s devices.") % {"count": len(devices)}
+            )
+        else:
+            messages.error(request, _("Unknown action."))
+        return redirect(f"{reverse('mdm:devices')}?view=list")
 
 
 def _eligible_users(tenant):

@@ -170,6 +170,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "vpp-token-check": {"task": "apple.tasks.check_vpp_tokens", "schedule": 6 * 3600.0},
     "entra-id-sync": {"task": "users.imports.tasks.sync_entra_tenants", "schedule": 3600.0},
+    "mdm-push-sweep": {"task": "mdm.tasks.sweep_pushes", "schedule": 300.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -262,3 +263,22 @@ PROFILE_SIGNING_CERT = os.environ.get("PROFILE_SIGNING_CERT", "")
 PROFILE_SIGNING_KEY = os.environ.get("PROFILE_SIGNING_KEY", "")
 # Header in which a TLS proxy forwards the device's client certificate (URL-escaped PEM).
 MDM_CLIENT_CERT_HEADER = os.environ.get("MDM_CLIENT_CERT_HEADER", "")
+
+# --- mdm (issue 9): command queue, inventory, pushes, metrics ---
+# How often a device's inventory is refreshed (seconds; 0 = only on demand and after enrollment).
+MDM_INVENTORY_INTERVAL_SECONDS = int(os.environ.get("MDM_INVENTORY_INTERVAL_SECONDS", "86400"))
+# A command sent and not answered within this time is handed out again.
+MDM_COMMAND_RESEND_SECONDS = int(os.environ.get("MDM_COMMAND_RESEND_SECONDS", "900"))
+# last_seen_at is written at most this often per device (a poll then costs no write).
+MDM_LAST_SEEN_GRANULARITY_SECONDS = int(os.environ.get("MDM_LAST_SEEN_GRANULARITY_SECONDS", "60"))
+# A device with a push owed for this long, or pending commands and silent this long, is pushed
+# again by the sweep; a device silent for MDM_SILENT_PUSH_SECONDS gets a wake-up push.
+MDM_PUSH_SWEEP_AFTER_SECONDS = int(os.environ.get("MDM_PUSH_SWEEP_AFTER_SECONDS", "300"))
+MDM_SILENT_PUSH_SECONDS = int(os.environ.get("MDM_SILENT_PUSH_SECONDS", "86400"))
+# Devices per push task (one APNs connection carries a whole batch).
+MDM_PUSH_BATCH = int(os.environ.get("MDM_PUSH_BATCH", "5000"))
+# /metrics (Prometheus): a bearer token, and/or client addresses allowed without one.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = [
+    a.strip() for a in os.environ.get("METRICS_ALLOWED_IPS", "127.0.0.1,::1").split(",") if a.strip()
+]

@@ -17,6 +17,7 @@ from .imports import csv_import, csv_service, entra
 from .imports.graph import GraphError
 from .imports.models import CsvImport, EntraConnection
 from .models import ManagedUser, Tag
+from .signals import managed_users_deactivated
 from .tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin, TenantObjectMixin
 
 
@@ -136,7 +137,10 @@ class UserBulkView(TenantAdminRequiredMixin, View):
         if not count:
             messages.error(request, _("Select at least one user."))
         elif action in ("activate", "deactivate"):
+            ids = list(users.values_list("pk", flat=True))
             users.update(is_active=action == "activate")
+            if action == "deactivate":
+                managed_users_deactivated.send(sender=ManagedUser, user_ids=ids)
             record(request.user, f"managed_user.bulk_{action}", tenant=request.tenant, count=count)
             messages.success(request, _("%(count)s users updated.") % {"count": count})
         elif action == "delete":

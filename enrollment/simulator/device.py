@@ -61,6 +61,12 @@ class SimulatedDevice:
     push_token: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     push_magic: str = field(default_factory=lambda: str(uuid.uuid4()).upper())
     commands_answered: list = field(default_factory=list)
+    # What the device has, as its answers report it.
+    apps: dict = field(default_factory=dict)  # identifier -> {"Name", "Version", "ShortVersion"}
+    installed_profiles: dict = field(default_factory=dict)  # PayloadIdentifier -> display name
+    # RequestType -> "NotNow" | "Error" | "CommandFormatError" | "ignore" (no answer sent),
+    # to exercise the server's handling; one entry is used up per command.
+    misbehave: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.http = httpx.Client(
@@ -274,7 +280,10 @@ class SimulatedDevice:
         return self._expect_ok("check_out", self.checkin(message))
 
     def connect(self, *, max_commands: int = 50) -> list:
-        """Report Idle, then answer each command the server hands out until the queue is empty."""
+        """Report Idle, then answer each command the server hands out until the queue is empty.
+
+        A command the device is told to ignore ends the session unanswered, as a device that
+        lost the connection would."""
         url = self.mdm_payload["ServerURL"]
         report = {"Status": "Idle", "EnrollmentID": self.enrollment_id}
         for _ in range(max_commands + 1):
@@ -286,42 +295,106 @@ class SimulatedDevice:
             envelope = plist.loads(response.content)
             report = self.answer(envelope)
             self.commands_answered.append(envelope)
+            if report is None:
+                return self.commands_answered
         raise EnrollmentFailed("connect", "the server keeps sending commands")
 
-    def answer(self, envelope: dict) -> dict:
+    def _inventory_values(self) -> dict:
+        return {
+            "DeviceName": "Simulated iPhone",
+            "ProductName": self.product,
+            "ModelName": "iPhone",
+            "Model": "MYW33ZD/A",
+            "OSVersion": self.os_version,
+            "BuildVersion": self.build,
+            "DeviceCapacity": 128.0,
+            "AvailableDeviceCapacity": 71.5,
+            "BatteryLevel": 0.82,
+        }
+
+    def answer(self, envelope: dict) -> dict | None:
         command = envelope.get("Command", {})
         request_type = command.get("RequestType")
         report = {
             "CommandUUID": envelope.get("CommandUUID", ""),
             "EnrollmentID": self.enrollment_id,
+            "Status": "Acknowledged",
         }
+        behaviour = self.misbehave.pop(request_type, None)
+        if behaviour == "ignore":
+            return None
+        if behaviour in ("NotNow", "CommandFormatError"):
+            return report | {"Status": behaviour}
+        if behaviour == "Error":
+            return report | {
+                "Status": "Error",
+                "ErrorChain": [
+                    {
+                        "ErrorCode": 4001,
+                        "ErrorDomain": "MCProfileErrorDomain",
+                        "LocalizedDescription": "The simulated device refused the command.",
+                        "USEnglishDescription": "The simulated device refused the command.",
+                    }
+                ],
+            }
         if request_type == "DeviceInformation":
-            values = {
-                "DeviceName": "Simulated iPhone",
-                "ProductName": self.product,
-                "ModelName": "iPhone",
-                "OSVersion": self.os_version,
-                "BuildVersion": self.build,
-            }
+            values = self._inventory_values()
             queries = command.get("Queries") or list(values)
-            report |= {
-                "Status": "Acknowledged",
-                "QueryResponses": {q: values[q] for q in queries if q in values},
+            report["QueryResponses"] = {q: values[q] for q in queries if q in values}
+        elif request_type == "InstalledApplicationList":
+            report["InstalledApplicationList"] = [
+                {"Identifier": i, **a, "IsManaged": True} for i, a in self.apps.items()
+            ]
+        elif request_type == "ManagedApplicationList":
+            report["ManagedApplicationList"] = {
+                i: {"Status": "Managed", "ManagementFlags": 1} for i in self.apps
             }
-        elif request_type in {
-            "ProfileList",
-            "InstalledApplicationList",
-            "ManagedApplicationList",
-            "CertificateList",
-            "SecurityInfo",
-        } or request_type in {
-            "InstallProfile",
-            "RemoveProfile",
-            "InstallApplication",
-            "RemoveApplication",
-            "Settings",
-        }:
-            report["Status"] = "Acknowledged"
+        elif request_type == "ProfileList":
+            enrollment = self.profile or {}
+            profiles = {
+                enrollment.get("PayloadIdentifier", "enrollment"): enrollment.get(
+                    "PayloadDisplayName", "MDM"
+                )
+            } | self.installed_profiles
+            report["ProfileList"] = [
+                {"PayloadIdentifier": i, "PayloadDisplayName": n, "IsManaged": True}
+                for i, n in profiles.items()
+            ]
+        elif request_type == "SecurityInfo":
+            report["SecurityInfo"] = {
+                "PasscodePresent": True,
+                "PasscodeCompliant": True,
+                "PasscodeCompliantWithProfiles": True,
+                "HardwareEncryptionCaps": 3,
+                "ManagementStatus": {"EnrolledViaDEP": False, "IsUserEnrollment": True},
+            }
+        elif request_type == "CertificateList":
+            report["CertificateList"] = [
+                {
+                    "CommonName": self.identity.subject.rfc4514_string() if self.identity else "",
+                    "IsIdentity": True,
+                }
+            ]
+        elif request_type == "InstallProfile":
+            profile = (
+                plist.loads(command["Payload"])
+                if command.get("Payload", b"").lstrip().startswith((b"<?xml", b"<plist", b"bplist"))
+                else {}
+            )
+            if profile.get("PayloadIdentifier"):
+                self.installed_profiles[profile["PayloadIdentifier"]] = profile.get(
+                    "PayloadDisplayName", ""
+                )
+        elif request_type == "RemoveProfile":
+            self.installed_profiles.pop(command.get("Identifier"), None)
+        elif request_type == "InstallApplication":
+            identifier = command.get("Identifier") or f"app.{command.get('iTunesStoreID')}"
+            self.apps[identifier] = {"Name": identifier, "Version": "1", "ShortVersion": "1.0"}
+            report |= {"Identifier": identifier, "State": "Installing"}
+        elif request_type == "RemoveApplication":
+            self.apps.pop(command.get("Identifier"), None)
+        elif request_type in ("Settings", "DeclarativeManagement"):
+            pass
         else:
             report["Status"] = "CommandFormatError"
         return report

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from users.models import ManagedUser
+from users.signals import managed_users_deactivated
 
 from .graph import DeltaExpired, GraphClient, GraphError
 from .models import EntraConnection
@@ -98,12 +99,16 @@ def upsert(connection: EntraConnection, entra_user: dict, counts: dict) -> Manag
 
 
 def _deactivate(connection: EntraConnection, external_ids, counts: dict) -> None:
-    counts["deactivated"] += ManagedUser.objects.filter(
+    users = ManagedUser.objects.filter(
         tenant=connection.tenant,
         source=ManagedUser.Source.ENTRA,
         external_id__in=external_ids,
         is_active=True,
-    ).update(is_active=False, updated_at=timezone.now())
+    )
+    ids = list(users.values_list("pk", flat=True))
+    counts["deactivated"] += users.update(is_active=False, updated_at=timezone.now())
+    if ids:
+        managed_users_deactivated.send(sender=ManagedUser, user_ids=ids)
 
 
 def _read(connection: EntraConnection, client: GraphClient) -> tuple[str, list[dict], str]:

@@ -15,7 +15,14 @@ class Device(TenantOwned):
     class Status(models.TextChoices):
         AUTHENTICATED = "authenticated", _("Enrolling")
         ENROLLED = "enrolled", _("Enrolled")
+        # Removal asked for in the portal: RemoveProfile is queued, every other request is refused.
+        REMOVING = "removing", _("Removal pending")
         UNENROLLED = "unenrolled", _("Unenrolled")
+
+    class PushState(models.TextChoices):
+        OK = "ok", _("Reachable")
+        # APNs said the token is bad or unregistered: no pushes until a newer TokenUpdate.
+        UNREACHABLE = "unreachable", _("Unreachable")
 
     enrollment_id = models.CharField(_("EnrollmentID"), max_length=128, unique=True)
     user = models.ForeignKey(
@@ -41,7 +48,19 @@ class Device(TenantOwned):
     product_name = models.CharField(_("model"), max_length=64, blank=True)
     os_version = models.CharField(_("OS version"), max_length=32, blank=True)
     build_version = models.CharField(max_length=32, blank=True)
-    device_name = models.CharField(max_length=128, blank=True)
+    device_name = models.CharField(_("device name"), max_length=128, blank=True)
+    model_name = models.CharField(max_length=64, blank=True)
+    capacity_gb = models.FloatField(null=True, blank=True)
+    available_capacity_gb = models.FloatField(null=True, blank=True)
+    battery_level = models.FloatField(null=True, blank=True)
+    security_info = models.JSONField(default=dict, blank=True)
+    certificates = models.JSONField(default=list, blank=True)
+    inventory_at = models.DateTimeField(null=True, blank=True)
+    # When inventory commands were last queued; the next refresh is due a setting later.
+    inventory_requested_at = models.DateTimeField(null=True, blank=True)
+    # Kept in step with the enrollment's acceptance of the terms in force (enrollment signals),
+    # so the command queue can gate configuration without a query per poll.
+    terms_accepted = models.BooleanField(default=False)
     # The identity certificate pinned at Authenticate.
     identity_fingerprint = models.CharField(max_length=64, db_index=True)
     identity_serial = models.CharField(max_length=80, blank=True)
@@ -49,15 +68,25 @@ class Device(TenantOwned):
     topic = models.CharField(max_length=200, blank=True)
     push_token = models.BinaryField(null=True, blank=True)
     push_magic = models.CharField(max_length=128, blank=True)
+    push_state = models.CharField(max_length=12, choices=PushState.choices, default=PushState.OK)
+    push_error = models.CharField(max_length=120, blank=True)
+    # A push is owed to the device until APNs accepted one after this moment (crash-safe).
+    push_requested_at = models.DateTimeField(null=True, blank=True)
+    push_attempts = models.PositiveSmallIntegerField(default=0)
+    last_push_at = models.DateTimeField(null=True, blank=True)
     tags = models.ManyToManyField("users.Tag", blank=True, related_name="devices")
     enrolled_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     unenrolled_at = models.DateTimeField(null=True, blank=True)
+    removal_requested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-last_seen_at", "-created_at"]
-        indexes = [models.Index(fields=["tenant", "status"])]
+        indexes = [
+            models.Index(fields=["tenant", "status"]),
+            models.Index(fields=["push_requested_at"]),
+        ]
 
     def __str__(self):
         owner = self.user.username if self.user_id else _("no user")
@@ -66,6 +95,17 @@ class Device(TenantOwned):
     @property
     def has_push_token(self) -> bool:
         return bool(self.push_token) and bool(self.push_magic)
+
+    @property
+    def is_manageable(self) -> bool:
+        """Takes commands from the admin: enrolled and not on its way out."""
+        return self.status in (self.Status.AUTHENTICATED, self.Status.ENROLLED)
+
+    @property
+    def display_model(self) -> str:
+        from mdm.product_names import product_label
+
+        return product_label(self.product_name, self.model_name)
 
 
 class DeviceEvent(models.Model):

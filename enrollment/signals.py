@@ -1,0 +1,8 @@
+"""Signals enrollment sends, so apps downstream (mdm) can react without enrollment knowing them."""
+
+from django.dispatch import Signal
+
+# sender=EnrollmentSession, session=...: the enrollment accepted the terms in force.
+terms_accepted = Signal()
+# sender=TermsOfUse, tenant=...: a new version is in force; every enrollment must accept it.
+terms_published = Signal()

@@ -1,0 +1,60 @@
+"""The connect endpoint (§4.1): a device reports (Idle or the answer to a command) and gets its
+next command, or an empty body when nothing is due.
+
+A poll of an idle device costs two queries (the pinned device, the queue); ``last_seen_at`` is
+written at most once per ``MDM_LAST_SEEN_GRANULARITY_SECONDS``. The device's desired state is
+reconciled here, at connect time: what is due (an inventory refresh) becomes commands now,
+so a change for many devices never stores devices × items rows up front.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import metrics, queue, removal
+from .device_auth import DeviceIdentity, pinned_device
+from .models import Device
+from .protocol import BadMessage, Reply, text
+
+REPORT_STATUSES = frozenset({"Idle", *queue.ANSWERS})
+
+
+def _touch(device: Device, now) -> None:
+    granularity = timedelta(seconds=settings.MDM_LAST_SEEN_GRANULARITY_SECONDS)
+    if device.last_seen_at is None or device.last_seen_at <= now - granularity:
+        Device.objects.filter(pk=device.pk).update(last_seen_at=now)
+        device.last_seen_at = now
+
+
+def reconcile(device: Device, now) -> None:
+    """Turn what is due for the device into queued commands (only on Idle)."""
+    if queue.inventory_due(device, now):
+        queue.request_inventory(device)
+
+
+def handle(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
+    status = message.get("Status")
+    if not isinstance(status, str) or status not in REPORT_STATUSES:
+        raise BadMessage("unknown Status")
+    enrollment_id = text(message, "EnrollmentID", required=True)
+    if status != "Idle":
+        text(message, "CommandUUID", required=True)
+    device = pinned_device(identity, enrollment_id)
+    if device.status == Device.Status.REMOVING:
+        return removal.connect(device, message, raw)
+    now = timezone.now()
+    answered = None
+    with transaction.atomic():
+        if status != "Idle":
+            answered = queue.record_answer(device, message, raw, now)
+        _touch(device, now)
+        if status == "Idle":
+            reconcile(device, now)
+        envelope = queue.next_command(device, now, after_idle=status == "Idle")
+    if answered is not None:
+        metrics.COMMANDS.labels(answered[0], answered[1]).inc()
+    if envelope is None:
+        return Reply()
+    return Reply(200, envelope, "application/xml")

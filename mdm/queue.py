@@ -1,0 +1,204 @@
+"""The command queue of each device: enqueue, hand out the next command, record the answer.
+
+Handing out and answering are single ``UPDATE … RETURNING`` statements, so a poll costs one
+query for the queue and two devices (or two workers of one device) never get the same command:
+on PostgreSQL the candidate row is locked with ``SKIP LOCKED``; SQLite writes one at a time.
+
+Rules: the highest priority, then the oldest, goes first; ``NotNow`` commands wait for the
+device's next ``Idle``; a command sent and not answered within ``MDM_COMMAND_RESEND_SECONDS``
+is handed out again; until the device's user accepts the terms only inventory commands go out.
+"""
+
+import json
+import plistlib
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from .commands import INVENTORY, REGISTRY, CommandError, CommandType, command_for
+from .commands.base import jsonable, validated_command
+from .models import Command, Device
+from .protocol import BadMessage, command_uuid
+
+Status = Command.Status
+
+ANSWERS = {
+    "Acknowledged": Status.ACKNOWLEDGED,
+    "Error": Status.ERROR,
+    "CommandFormatError": Status.FORMAT_ERROR,
+    "NotNow": Status.NOT_NOW,
+}
+# Envelope keys of an answer; everything else is the command's result.
+_ENVELOPE = {"CommandUUID", "Status", "EnrollmentID", "UDID", "ErrorChain", "RequestType"}
+
+
+def enqueue(
+    device: Device,
+    command: CommandType,
+    *,
+    origin: str = Command.Origin.SYSTEM,
+    account=None,
+    priority: int | None = None,
+    not_before=None,
+) -> Command:
+    """Store a command for one device after checking it against Apple's schema."""
+    if not device.is_manageable:
+        raise CommandError("The device is not enrolled.")
+    validated_command(command, device)
+    return Command.objects.create(
+        device=device,
+        request_type=command.request_type,
+        arguments=command.arguments,
+        priority=command.priority if priority is None else priority,
+        requires_terms=not command.inventory,
+        origin=origin,
+        requested_by=account if getattr(account, "pk", None) else None,
+        not_before=not_before,
+    )
+
+
+def enqueue_request(device: Device, request_type, arguments: dict | None, **kwargs) -> Command:
+    """The admin's and the API's way in: by RequestType name, refused with CommandError."""
+    return enqueue(device, command_for(request_type, arguments), **kwargs)
+
+
+def request_inventory(device: Device, *, origin=Command.Origin.SYSTEM, account=None) -> list:
+    """Queue the inventory commands the device does not already have open (idempotent)."""
+    open_types = set(
+        Command.objects.filter(
+            device=device, request_type__in=INVENTORY, status__in=Command.OPEN
+        ).values_list("request_type", flat=True)
+    )
+    commands = [
+        Command(
+            device=device,
+            request_type=name,
+            arguments=REGISTRY[name]().arguments,
+            requires_terms=False,
+            origin=origin,
+            requested_by=account if getattr(account, "pk", None) else None,
+        )
+        for name in INVENTORY
+        if name not in open_types
+    ]
+    Command.objects.bulk_create(commands)
+    now = timezone.now()
+    Device.objects.filter(pk=device.pk).update(inventory_requested_at=now)
+    device.inventory_requested_at = now
+    return commands
+
+
+def inventory_due(device: Device, now) -> bool:
+    interval = timedelta(seconds=settings.MDM_INVENTORY_INTERVAL_SECONDS)
+    last = device.inventory_requested_at
+    return interval.total_seconds() > 0 and (last is None or last <= now - interval)
+
+
+def _dt(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _uuid(value: uuid.UUID):
+    return value if connection.vendor == "postgresql" else value.hex
+
+
+def _json_placeholder() -> str:
+    return "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+
+
+def _loads(value):
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def next_command(device: Device, now, *, after_idle: bool) -> bytes | None:
+    """Mark the next due command sent and return its envelope (XML plist), or None."""
+    table = Command._meta.db_table
+    statuses = [Status.QUEUED]
+    if after_idle:
+        statuses.append(Status.NOT_NOW)
+    conditions = [
+        "device_id = %s",
+        f"(status IN ({', '.join(['%s'] * len(statuses))}) OR (status = %s AND sent_at < %s))",
+        "(not_before IS NULL OR not_before <= %s)",
+    ]
+    if not device.terms_accepted:
+        conditions.append("NOT requires_terms")
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    resend_before = now - timedelta(seconds=settings.MDM_COMMAND_RESEND_SECONDS)
+    sql = (  # only our table name and fixed fragments are formatted in
+        f"UPDATE {table} SET status = %s, sent_at = %s, attempts = attempts + 1 "
+        f"WHERE id = (SELECT id FROM {table} WHERE {' AND '.join(conditions)} "
+        f"ORDER BY priority DESC, id LIMIT 1{lock}) "
+        "RETURNING uuid, request_type, arguments"
+    )
+    params = [Status.SENT, _dt(now), device.pk, *statuses, Status.SENT, _dt(resend_before)]
+    params.append(_dt(now))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    command_id, request_type, arguments = uuid.UUID(str(row[0])), row[1], _loads(row[2])
+    command = REGISTRY[request_type].restore(arguments)
+    envelope = {"CommandUUID": str(command_id).upper(), "Command": command.build(device)}
+    return plistlib.dumps(envelope, fmt=plistlib.FMT_XML)
+
+
+def _error_chain(message: dict) -> list:
+    chain = message.get("ErrorChain", [])
+    if not isinstance(chain, list) or not all(isinstance(item, dict) for item in chain):
+        raise BadMessage("ErrorChain must be an array of dictionaries")
+    return jsonable(chain)
+
+
+def record_answer(device: Device, message: dict, raw: bytes, now) -> tuple[str, str]:
+    """Store the device's answer to a command it was sent: (request type, new status).
+
+    An answer for a command that is unknown, of another device, not sent or already answered
+    is a ``BadMessage`` and changes nothing (the caller's transaction is rolled back).
+    """
+    status = ANSWERS[message["Status"]]
+    answer_uuid = command_uuid(message)
+    chain = _error_chain(message)
+    result = jsonable({k: v for k, v in message.items() if k not in _ENVELOPE})
+    table = Command._meta.db_table
+    json_ph = _json_placeholder()
+    sql = (  # only our table name and fixed fragments are formatted in
+        f"UPDATE {table} SET status = %s, answered_at = %s, raw_result = %s, "
+        f"result = {json_ph}, error_chain = {json_ph}, not_now_count = not_now_count + %s "
+        "WHERE device_id = %s AND uuid = %s AND status = %s "
+        "RETURNING request_type, arguments"
+    )
+    params = [
+        status,
+        _dt(now) if status != Status.NOT_NOW else None,
+        raw,
+        json.dumps(result),
+        json.dumps(chain),
+        1 if status == Status.NOT_NOW else 0,
+        device.pk,
+        _uuid(answer_uuid),
+        Status.SENT,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise BadMessage("unknown, foreign or already answered CommandUUID")
+    request_type = row[0]
+    if status == Status.ACKNOWLEDGED:
+        REGISTRY[request_type].restore(_loads(row[1])).process(device, message)
+    return request_type, status
+
+
+def cancel_open(device: Device) -> int:
+    return Command.objects.filter(device=device, status__in=Command.OPEN).update(
+        status=Status.CANCELED, answered_at=timezone.now()
+    )
+
+
+def pending_count(device: Device) -> int:
+    return Command.objects.filter(device=device, status__in=Command.OPEN).count()
