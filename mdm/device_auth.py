@@ -138,7 +138,9 @@ def identify(request) -> DeviceIdentity:
     certificate = _certificate_from(request)
     number = _one(certificate.subject, NameOID.ORGANIZATION_NAME)
     authority = (
-        _issued_by_tenant(certificate, int(number)) if number.isdigit() and len(number) < 12 else None
+        _issued_by_tenant(certificate, int(number))
+        if number.isdigit() and len(number) < 12
+        else None
     )
     if authority is None:
         raise _unknown("identity certificate not issued by a tenant's identity CA")

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from .commands import INVENTORY, REGISTRY, CommandError, CommandType, command_for
+from .commands import INVENTORY, REGISTRY, CommandError, CommandType, ResultError, command_for
 from .commands.base import jsonable, validated_command
 from .models import Command, Device
 from .protocol import BadMessage, command_uuid
@@ -190,7 +190,10 @@ def record_answer(device: Device, message: dict, raw: bytes, now) -> tuple[str, 
         raise BadMessage("unknown, foreign or already answered CommandUUID")
     request_type = row[0]
     if status == Status.ACKNOWLEDGED:
-        REGISTRY[request_type].restore(_loads(row[1])).process(device, message)
+        try:
+            REGISTRY[request_type].restore(_loads(row[1])).process(device, message)
+        except ResultError as exc:  # the caller's transaction rolls the status back too
+            raise BadMessage(f"{request_type} answer: {exc}") from exc
     return request_type, status
 
 

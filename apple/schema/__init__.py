@@ -187,6 +187,14 @@ def validate_profile(
     return errors
 
 
+def validate_keys(data: dict, specs: list, label: str, *, user_enrollment: bool = True) -> list[str]:
+    """A dictionary against one list of key specs of the table (e.g. one ``Settings`` item shape,
+    whose alternatives the table lists side by side)."""
+    errors: list[str] = []
+    _check_keys(data, specs, label, errors, user_enrollment, True, skip=frozenset({"RequestType"}))
+    return errors
+
+
 def command_allowed_in_user_enrollment(request_type: str) -> bool:
     entry = facts()["commands"].get(request_type)
     return (

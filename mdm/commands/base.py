@@ -57,6 +57,9 @@ class CommandType:
     def build(self, device) -> dict:
         return {"RequestType": self.request_type, **self.payload(device)}
 
+    def schema_errors(self, built: dict) -> list[str]:
+        return schema.validate_command(built, user_enrollment=True)
+
     def process(self, device, result: dict) -> dict:
         """Store what an Acknowledged answer says; return what the history shows of it."""
         return {}
@@ -91,7 +94,7 @@ def command_for(request_type, arguments: dict | None = None) -> CommandType:
 def validated_command(command: CommandType, device) -> dict:
     """The Command dictionary for ``device``, valid against Apple's schema, or CommandError."""
     built = command.build(device)
-    errors = schema.validate_command(built, user_enrollment=True)
+    errors = command.schema_errors(built)
     if errors:
         raise CommandError("; ".join(errors))
     return built

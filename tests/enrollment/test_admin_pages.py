@@ -2,9 +2,8 @@
 
 import pytest
 
-from enrollment.simulator.device import EnrollmentFailed
-
 from enrollment.models import Invitation, Profile
+from enrollment.simulator.device import EnrollmentFailed
 
 
 def test_profiles_crud_keeps_one_default(admin_client, tenant):

@@ -60,3 +60,12 @@ NOT_ADMIN_OBJECT_URLS = {
     "enduser-enrollment:terms",
     "enduser-enrollment:invitation",
 }
+
+CASES.update(
+    {
+        "mdm:device-refresh": (_device, by_pk),
+        "mdm:device-command": (_device, by_pk),
+        "device-commands": (_device, by_pk),
+        "device-refresh-inventory": (_device, by_pk),
+    }
+)

@@ -1,0 +1,97 @@
+"""Test data as factories: tenants, users, devices, commands and push certificates, in the
+database, without the TLS server. Protocol data comes from real captures instead."""
+
+import itertools
+import secrets
+import uuid
+
+from django.utils import timezone
+
+_numbers = itertools.count(700000)
+
+
+def tenant(**fields):
+    from users.models import Tenant
+
+    number = next(_numbers)
+    return Tenant.objects.create(**{"name": f"Tenant {number}", "number": number, **fields})
+
+
+def managed_user(tenant, **fields):
+    from users.models import ManagedUser
+
+    name = fields.pop("username", f"user{uuid.uuid4().hex[:8]}")
+    return ManagedUser.objects.create(
+        **{
+            "tenant": tenant,
+            "username": name,
+            "email": f"{name}@example.com",
+            "managed_apple_id": f"{name}@example.appleid.com",
+            **fields,
+        }
+    )
+
+
+def enrollment_session(user, **fields):
+    from enrollment.models import EnrollmentSession
+
+    raw = EnrollmentSession.new_token()
+    session = EnrollmentSession.objects.create(
+        **{
+            "tenant": user.tenant,
+            "user": user,
+            "token_hash": EnrollmentSession.hash_token(raw),
+            "expires_at": timezone.now() + timezone.timedelta(hours=1),
+            "state": EnrollmentSession.State.CHECKED_IN,
+            **fields,
+        }
+    )
+    session.raw_token = raw
+    return session
+
+
+def device(tenant, *, user=None, **fields):
+    """An enrolled device with a push token, terms accepted unless said otherwise."""
+    from mdm.models import Device
+
+    user = user or managed_user(tenant)
+    session = fields.pop("session", None) or enrollment_session(user)
+    enrollment_id = fields.pop("enrollment_id", str(uuid.uuid4()).upper())
+    session.enrollment_id = enrollment_id
+    session.save(update_fields=["enrollment_id"])
+    values = {
+        "tenant": tenant,
+        "user": user,
+        "session": session,
+        "enrollment_id": enrollment_id,
+        "identity_fingerprint": secrets.token_hex(32),
+        "status": Device.Status.ENROLLED,
+        "push_token": secrets.token_bytes(32),
+        "push_magic": str(uuid.uuid4()).upper(),
+        "topic": "com.apple.mgmt.External.test",
+        "terms_accepted": True,
+        "enrolled_at": timezone.now(),
+        "inventory_requested_at": timezone.now(),  # no inventory due unless a test says so
+        **fields,
+    }
+    return Device.objects.create(**values)
+
+
+def command(device, request_type="DeviceInformation", arguments=None, **fields):
+    from mdm import queue
+
+    created = queue.enqueue_request(device, request_type, arguments)
+    if fields:
+        type(created).objects.filter(pk=created.pk).update(**fields)
+        created.refresh_from_db()
+    return created
+
+
+def push_certificate(tenant, **fields):
+    from apple.push_identity import install_demo_push_certificate
+
+    cert = install_demo_push_certificate(tenant)
+    if fields:
+        type(cert).objects.filter(pk=cert.pk).update(**fields)
+        cert.refresh_from_db()
+    return cert
