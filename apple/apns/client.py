@@ -206,11 +206,12 @@ class _Connection:
         call = object()  # marks handles whose per-call options are set
         timeout_ms = int(timeout * 1000)
         limit = 1  # the first push goes alone; the rest once it is answered
-        in_flight = position = 0
+        position = 0
+        active: set[pycurl.Curl] = set()
         answered = broken = False
         stop: tuple[Outcome, str] | None = None  # why the pushes not yet sent are not sent
         while True:
-            while in_flight < limit and position < len(todo) and stop is None:
+            while len(active) < limit and position < len(todo) and stop is None:
                 c = free.pop() if free else self._new_handle(timeout)
                 if c.call is not call:
                     c.setopt(pycurl.HTTPHEADER, headers)
@@ -222,8 +223,8 @@ class _Connection:
                 c.setopt(pycurl.URL, prefix + push.token.hex())
                 c.setopt(pycurl.POSTFIELDS, _body(push.push_magic))
                 multi.add_handle(c)
-                in_flight += 1
-            if not in_flight:
+                active.add(c)
+            if not active:
                 break
             while multi.perform()[0] == pycurl.E_CALL_MULTI_PERFORM:
                 pass
@@ -231,7 +232,7 @@ class _Connection:
                 queued, done, failed = multi.info_read()
                 for c in done:
                     multi.remove_handle(c)
-                    in_flight -= 1
+                    active.discard(c)
                     result = _answer(pushes[c.index], c)
                     results[c.index] = result
                     if result.status is None:
@@ -245,7 +246,7 @@ class _Connection:
                     _reset(c, free)
                 for c, errno, message in failed:
                     multi.remove_handle(c)
-                    in_flight -= 1
+                    active.discard(c)
                     outcome = classify_transport(errno, message)
                     reason = message or f"curl error {errno}"
                     results[c.index] = PushResult(pushes[c.index], outcome, None, reason)
@@ -257,7 +258,17 @@ class _Connection:
                     _reset(c, free)
                 if not queued:
                     break
-            if in_flight:
+            if broken:
+                # Abandon what is still in flight rather than let libcurl retry it on a new
+                # connection of its own (which would not start with one stream alone).
+                outcome, reason = stop
+                for c in active:
+                    multi.remove_handle(c)
+                    results[c.index] = PushResult(pushes[c.index], outcome, None, reason)
+                    _reset(c, free)
+                active.clear()
+                break
+            if active:
                 wait = multi.timeout()
                 multi.select(0.1 if wait < 0 else min(wait, 100) / 1000)
         if stop is not None:
