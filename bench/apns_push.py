@@ -1,6 +1,6 @@
 """Push N fake MDM pushes through ``apple.apns.send`` to a local nginx and compare with h2load.
 
-    .venv/bin/python bench/apns_push.py [--counts 10000,100000] [--concurrency 1000]
+    .venv/bin/python bench/apns_push.py [--counts 10000,100000] [--concurrency 500]
 
 Starts Debian's nginx on loopback (temporary prefix, current user, one worker, TLS with a
 self-signed server certificate, HTTP/2 with 1000 streams, ``return 200`` for /3/device/, client
@@ -63,7 +63,9 @@ http {{
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", default="10000,100000", help="comma-separated push counts")
-    parser.add_argument("--concurrency", type=int, default=1000)
+    parser.add_argument(
+        "--concurrency", type=int, default=None, help="streams in flight (APNS_CONCURRENCY)"
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.counts.split(",")]
 
@@ -78,9 +80,12 @@ def main() -> int:
     import django
 
     django.setup()
+    from django.conf import settings
+
     from apple.apns import Outcome, Push, send
     from apple.push_identity import PushIdentity
 
+    args.concurrency = args.concurrency or settings.APNS_CONCURRENCY
     with tempfile.TemporaryDirectory(prefix="bench-apns-nginx-") as directory:
         workdir = Path(directory)
         identity = _push_identity(PushIdentity)
