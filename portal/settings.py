@@ -246,6 +246,11 @@ MDM_VENDOR_CERT = os.environ.get("MDM_VENDOR_CERT", "")
 MDM_VENDOR_KEY = os.environ.get("MDM_VENDOR_KEY", "")
 VPP_BASE_URL = os.environ.get("VPP_BASE_URL", "https://vpp.itunes.apple.com/mdm/v2")
 APNS_BASE_URL = os.environ.get("APNS_BASE_URL", "https://api.push.apple.com")
+# APNs pushes: apns-expiration is now + this many seconds; streams in flight on the connection;
+# CA bundle that verifies the APNs server (unset: the system's trust store).
+APNS_EXPIRATION_SECONDS = int(os.environ.get("APNS_EXPIRATION_SECONDS", "86400"))
+APNS_CONCURRENCY = int(os.environ.get("APNS_CONCURRENCY", "500"))
+APNS_CA_FILE = os.environ.get("APNS_CA_FILE") or None
 
 # --- users (issue 4): Microsoft Entra ID ---
 GRAPH_BASE_URL = os.environ.get("GRAPH_BASE_URL", "https://graph.microsoft.com")
