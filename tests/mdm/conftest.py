@@ -5,6 +5,7 @@ import plistlib
 import pytest
 
 from tests import factories
+from tests.enrollment.conftest import address, enrolled, make_device, ready_tenant  # noqa: F401
 
 
 @pytest.fixture
@@ -44,3 +45,29 @@ class Poller:
 @pytest.fixture
 def poller(device):
     return Poller(device)
+
+
+@pytest.fixture
+def push_certificate(tenant):
+    return factories.push_certificate(tenant)
+
+
+@pytest.fixture
+def apns_peer(settings, push_certificate):
+    """A local APNs peer that trusts the tenant's push certificate; the client points at it."""
+    from apple.apns import close_connections
+    from tests.apple.apns_peer import ApnsPeer
+
+    peers = []
+
+    def make(**options):
+        options.setdefault("trusted", [push_certificate.certificate_pem.encode()])
+        peer = ApnsPeer(**options).start()
+        settings.APNS_BASE_URL, settings.APNS_CA_FILE = peer.url, peer.ca_file
+        peers.append(peer)
+        return peer
+
+    yield make
+    close_connections()
+    for peer in peers:
+        peer.stop()
