@@ -10,6 +10,7 @@ from django.conf.urls.static import static
 from django.urls import include, path
 
 from . import views
+from .metrics import metrics_view
 
 admin_urls = [
     path("", views.DashboardView.as_view(), name="dashboard"),
@@ -38,6 +39,7 @@ urlpatterns = [
     path("", include("enrollment.enduser_urls")),
     path("", include("users.enduser_urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 if settings.DEBUG:
