@@ -95,3 +95,41 @@ def push_certificate(tenant, **fields):
         type(cert).objects.filter(pk=cert.pk).update(**fields)
         cert.refresh_from_db()
     return cert
+
+
+def device_identity(device):
+    """An identity certificate for ``device`` issued by its tenant's CA (as SCEP would), pinned
+    to the device; returns (certificate, key)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from enrollment.scep import services as scep
+    from mdm.device_auth import fingerprint
+
+    ca_cert, ca_key = scep._ca(device.tenant)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = timezone.now()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, str(device.tenant.number)),
+                    x509.NameAttribute(NameOID.COMMON_NAME, device.session.subject_cn),
+                ]
+            )
+        )
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .sign(ca_key, hashes.SHA256())
+    )
+    type(device).objects.filter(pk=device.pk).update(identity_fingerprint=fingerprint(certificate))
+    device.identity_fingerprint = fingerprint(certificate)
+    return certificate, key
