@@ -97,7 +97,7 @@ def wrk_script(requests: list[tuple[dict, bytes]]) -> str:
     )
 
 
-def run_wrk(wrk: str, url: str, script: Path, args, duration: float) -> tuple[float, int, str]:
+def run_wrk(wrk: str, url: str, script: Path, args, duration: float) -> dict:
     command = [
         wrk,
         f"-t{args.threads}",
@@ -110,15 +110,38 @@ def run_wrk(wrk: str, url: str, script: Path, args, duration: float) -> tuple[fl
         url,
     ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    done = re.search(r"(\d+) requests in ([\d.]+)(m?s)", output)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return float(rate.group(1)) if rate else 0.0, int(bad.group(1)) if bad else 0, output
+    seconds = float(done.group(2)) / (1000 if done.group(3) == "ms" else 1) if done else 0.0
+    return {
+        "requests": int(done.group(1)) if done else 0,
+        "seconds": seconds,
+        "bad": int(bad.group(1)) if bad else 0,
+        "output": output,
+    }
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes, from /proc (clock ticks)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def worker_pids(server: subprocess.Popen) -> list[int]:
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    return [int(pid) for pid in children]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=8, help="enrolled devices (default 8)")
-    parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run (5)")
+    parser.add_argument(
+        "--duration", type=float, default=6, help="seconds of load per path, all rounds (6)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (3)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (2)")
@@ -288,22 +311,34 @@ def bench(args, wrk, base_url, var_dir, server, users, password) -> int:
             for sql in statements:
                 print(f"    {sql[:160]}")
 
-    # --- throughput -------------------------------------------------------------------------
+    # --- throughput: short alternating rounds, so both see the same load on a shared machine --
     script = var_dir / "connect_poll.lua"
     script.write_text(wrk_script(idle))
     urls = {"connect": f"{base_url}/mdm/connect", "bare": f"{base_url}/bench/bare"}
     for url in urls.values():  # warm both paths in every worker
         run_wrk(wrk, url, script, args, 1)
-    rates = {}
-    for name, url in urls.items():
-        rate, bad, output = run_wrk(wrk, url, script, args, args.duration)
-        if bad:
-            print(f"{name}: {bad} non-2xx answers\n{output}")
-            return 1
-        rates[name] = rate
+    workers = worker_pids(server)
+    totals = {name: {"requests": 0, "seconds": 0.0, "cpu": 0.0} for name in urls}
+    for _ in range(args.rounds):
+        for name, url in urls.items():
+            cpu_before = cpu_seconds(workers)
+            result = run_wrk(wrk, url, script, args, args.duration / args.rounds)
+            if result["bad"]:
+                print(f"{name}: {result['bad']} non-2xx answers\n{result['output']}")
+                return 1
+            totals[name]["cpu"] += cpu_seconds(workers) - cpu_before
+            totals[name]["requests"] += result["requests"]
+            totals[name]["seconds"] += result["seconds"]
+    rates, cpu_ms = {}, {}
+    for name, total in totals.items():
+        rates[name] = total["requests"] / total["seconds"] if total["seconds"] else 0.0
+        cpu_ms[name] = 1000 * total["cpu"] / max(1, total["requests"])
         print(
-            f"{name}: {rate:.0f} requests/s ({args.duration:g} s, {args.connections} connections)"
+            f"{name}: {rates[name]:.0f} requests/s, gunicorn workers' CPU {cpu_ms[name]:.2f} ms "
+            f"per request ({total['requests']} requests in {args.rounds} rounds, "
+            f"{args.connections} connections)"
         )
+    print(f"CPU per request, bare / connect: {cpu_ms['bare'] / max(cpu_ms['connect'], 1e-9):.2f}")
     ratio = rates["connect"] / rates["bare"] if rates["bare"] else 0.0
     missed = [c for c, s in queries.items() if len(s) > TARGETS[c]]
     if ratio < TARGET_RATIO:
