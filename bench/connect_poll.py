@@ -147,6 +147,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (2)")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--database", default="mdm_bench_connect", help="scratch database")
+    parser.add_argument(
+        "--profile", type=int, default=0, help="also cProfile this many idle polls in process"
+    )
     parser.add_argument("--keep", action="store_true", help="leave gunicorn running at the end")
     args = parser.parse_args()
 
@@ -306,10 +309,25 @@ def bench(args, wrk, base_url, var_dir, server, users, password) -> int:
     queries = {"idle": idle_sql, "queued": queued_sql, "answer": answer_sql}
     for case, statements in queries.items():
         mark = "ok" if len(statements) <= TARGETS[case] else f"MISSED (target {TARGETS[case]})"
-        print(f"SQL queries per {case} poll: {len(statements)} {mark}")
+        plain = [q for q in statements if q not in ("BEGIN", "COMMIT")]
+        print(
+            f"SQL queries per {case} poll: {len(statements)} {mark} "
+            f"({len(plain)} without BEGIN/COMMIT)"
+        )
         if len(statements) > TARGETS[case]:
             for sql in statements:
                 print(f"    {sql[:160]}")
+
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for i in range(args.profile):
+            put(*idle[1 + i % (len(idle) - 1)], "profiled idle")
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
 
     # --- throughput: short alternating rounds, so both see the same load on a shared machine --
     script = var_dir / "connect_poll.lua"
