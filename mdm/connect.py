@@ -52,7 +52,10 @@ def handle(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
     answered = None
     if status == "Idle" and not _touch_due(device, now) and not queue.inventory_due(device, now):
         # Nothing to write but the hand-out, one statement and atomic on its own: no
-        # transaction, so no BEGIN and COMMIT round trips on the most frequent request.
+        # transaction, so no BEGIN and COMMIT round trips on the most frequent request; and
+        # no statement at all when the lookup saw no open command.
+        if not getattr(device, "has_open_commands", True):
+            return Reply()
         envelope = queue.next_command(device, now, after_idle=True)
         return Reply(200, envelope, "application/xml") if envelope else Reply()
     with transaction.atomic():

@@ -25,6 +25,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from apple import cms, x509util
@@ -32,7 +34,7 @@ from enrollment import tokens
 from enrollment.models import EnrollmentSession
 from enrollment.scep.models import IdentityCA
 
-from .models import Device
+from .models import Command, Device
 
 _CN = re.compile(r"^ue-(?P<id>[0-9a-f-]{36})$")
 _CA_TTL = 30.0  # seconds a disabled tenant or a replaced CA may still be seen as before
@@ -185,21 +187,95 @@ def session_of(identity: DeviceIdentity) -> EnrollmentSession:
     return session
 
 
-# Big columns a poll never needs.
-_DEFERRED = ("security_info", "certificates", "session__machine_info")
+# What a device request needs of its enrollment; the lookup below is compiled once per thread
+# and connection (building the ORM's SQL cost more than running it).
+_DEVICE_FIELDS = tuple(
+    f.attname
+    for f in Device._meta.concrete_fields
+    if f.attname
+    in {
+        "id",
+        "tenant_id",
+        "enrollment_id",
+        "identity_fingerprint",
+        "status",
+        "session_id",
+        "user_id",
+        "terms_accepted",
+        "last_seen_at",
+        "inventory_requested_at",
+        "enrolled_at",
+        "created_at",
+        "topic",
+        "push_magic",
+    }
+)
+_SESSION_FIELDS = tuple(
+    f.attname
+    for f in EnrollmentSession._meta.concrete_fields
+    if f.attname
+    in {
+        "id",
+        "tenant_id",
+        "user_id",
+        "public_id",
+        "token_hash",
+        "state",
+        "expires_at",
+        "enrollment_id",
+    }
+)
+_TENANT, _ENROLLMENT = -424242, "\x01enrollment-id"
+_compiled = threading.local()
+
+
+def _lookup():
+    connection = connections[DEFAULT_DB_ALIAS]
+    cached = getattr(_compiled, "value", None)
+    if cached is None or cached[0] is not connection:
+        # Whether any command is open, so an idle poll of an idle device needs no second query.
+        open_commands = Command.objects.filter(device=OuterRef("pk"), status__in=Command.OPEN)
+        queryset = (
+            Device.objects.filter(tenant_id=_TENANT, enrollment_id=_ENROLLMENT)
+            .annotate(has_open_commands=Exists(open_commands))
+            .values_list(
+                *_DEVICE_FIELDS,
+                "has_open_commands",
+                *(f"session__{name}" for name in _SESSION_FIELDS),
+            )[:1]
+        )
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        cached = (connection, compiler, sql, list(params))
+        _compiled.value = cached
+    return cached
+
+
+def _load_device(tenant_id: int, enrollment_id: str) -> Device | None:
+    connection, compiler, sql, template = _lookup()
+    params = [
+        tenant_id if p == _TENANT else enrollment_id if p == _ENROLLMENT else p for p in template
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    row = next(iter(compiler.results_iter(results=[rows])))
+    split = len(_DEVICE_FIELDS)
+    device = Device.from_db(DEFAULT_DB_ALIAS, _DEVICE_FIELDS, row[:split])
+    device.has_open_commands = bool(row[split])
+    session = None
+    if row[split + 1] is not None:
+        session = EnrollmentSession.from_db(DEFAULT_DB_ALIAS, _SESSION_FIELDS, row[split + 1 :])
+    device._state.fields_cache["session"] = session
+    return device
 
 
 def pinned_device(identity: DeviceIdentity, enrollment_id: str) -> Device:
     """Step 2 for every other message: the device of this EnrollmentID, pinned to this
     certificate, of this session, with its bearer token — one query."""
-    device = (
-        Device.objects.select_related("session")
-        .defer(*_DEFERRED)
-        .filter(tenant_id=identity.tenant_id, enrollment_id=enrollment_id)
-        .first()
-        if enrollment_id
-        else None
-    )
+    device = _load_device(identity.tenant_id, enrollment_id) if enrollment_id else None
     if device is None or device.identity_fingerprint != identity.fingerprint:
         raise _unknown("unknown enrollment or certificate not pinned to it")
     if device.status == Device.Status.UNENROLLED:
