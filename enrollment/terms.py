@@ -7,7 +7,7 @@ in force; publishing a new version therefore labels every device again.
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import BooleanField, Exists, ExpressionWrapper, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 
 from . import signals
@@ -36,14 +36,37 @@ def publish(tenant, *, text_en: str, text_de: str = "", account=None) -> TermsOf
     return published
 
 
+def accepted_expression():
+    """For an EnrollmentSession queryset: whether the session accepted the tenant's newest
+    terms (True when the tenant has none), so a lookup can bring it along in the same query."""
+    newest = TermsOfUse.objects.filter(tenant_id=OuterRef("tenant_id")).order_by("-version")
+    accepted = TermsAcceptance.objects.filter(
+        session=OuterRef("pk"), terms=Subquery(newest.values("pk")[:1])
+    )
+    return ExpressionWrapper(
+        ~Q(Exists(TermsOfUse.objects.filter(tenant_id=OuterRef("tenant_id"))))
+        | Q(Exists(accepted)),
+        output_field=BooleanField(),
+    )
+
+
 def is_accepted(session: EnrollmentSession | None, terms: TermsOfUse | None = None) -> bool:
     """True when nothing needs accepting or this enrollment accepted the version in force."""
     if session is None:
         return False
-    terms = terms or current_terms(session.tenant)
-    if terms is None:
-        return True
-    return TermsAcceptance.objects.filter(session=session, terms=terms).exists()
+    if terms is not None:
+        return TermsAcceptance.objects.filter(session=session, terms=terms).exists()
+    # One query: the newest version, and whether this enrollment accepted it.
+    accepted = (
+        TermsOfUse.objects.filter(tenant_id=session.tenant_id)
+        .order_by("-version")
+        .annotate(
+            accepted=Exists(TermsAcceptance.objects.filter(session=session, terms=OuterRef("pk")))
+        )
+        .values_list("accepted", flat=True)
+        .first()
+    )
+    return True if accepted is None else accepted
 
 
 def accept(session: EnrollmentSession, terms: TermsOfUse, *, remote_addr=None) -> TermsAcceptance:

@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from enrollment import lifecycle, terms
+from enrollment import lifecycle
 from enrollment import tasks as enrollment_tasks
 
 from . import queue, tasks
@@ -73,7 +73,9 @@ def authenticate(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
         if device is None:
             device = _former_device(session.tenant, session.user, product)
             reclaimed = device is not None
-            if device is None:
+            if reclaimed:
+                queue.cancel_open(device)  # meant for the former enrollment
+            else:
                 device = Device(tenant_id=identity.tenant_id, enrollment_id=enrollment_id)
         certificate = identity.certificate
         device.enrollment_id = enrollment_id
@@ -88,7 +90,7 @@ def authenticate(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
         device.identity_fingerprint = identity.fingerprint
         device.identity_serial = format(certificate.serial_number, "x")
         device.identity_not_after = certificate.not_valid_after_utc
-        device.terms_accepted = terms.is_accepted(session)
+        device.terms_accepted = session.terms_accepted
         device.last_seen_at = now
         device.unenrolled_at = None
         device.removal_requested_at = None
@@ -109,24 +111,26 @@ def token_update(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
     topic = text(message, "Topic", limit=200) or device.topic
     first = device.enrolled_at is None or device.status != Device.Status.ENROLLED
     now = timezone.now()
+    changes = {
+        "push_token": token,
+        "push_magic": magic,
+        "topic": topic,
+        "status": Device.Status.ENROLLED,
+        "last_seen_at": now,
+        # A new token makes an unreachable device reachable again.
+        "push_state": Device.PushState.OK,
+        "push_error": "",
+    }
+    if first:
+        # A fresh device reports its inventory at once; the push wakes it for it. Marked in the
+        # same UPDATE: a new enrollment has no open commands to coalesce with.
+        changes |= {"enrolled_at": now, "inventory_requested_at": now, "push_requested_at": now}
     with transaction.atomic():
-        Device.objects.filter(pk=device.pk).update(
-            push_token=token,
-            push_magic=magic,
-            topic=topic,
-            status=Device.Status.ENROLLED,
-            enrolled_at=now if first else device.enrolled_at,
-            last_seen_at=now,
-            # A new token makes an unreachable device reachable again.
-            push_state=Device.PushState.OK,
-            push_error="",
-        )
+        Device.objects.filter(pk=device.pk).update(**changes)
         event(device, "token_update", raw, first=first)
         if first:
-            # A fresh device reports its inventory at once; the push wakes it for it.
-            device.status = Device.Status.ENROLLED
-            queue.request_inventory(device)
-            tasks.push_after_commit([device.pk])
+            queue.request_inventory(device, known_open=())
+            tasks.push_owed_after_commit([device.pk])
             session_id = device.session_id
             transaction.on_commit(lambda: enrollment_tasks.enrollment_completed.delay(session_id))
     return Reply()

@@ -30,7 +30,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from apple import cms, x509util
-from enrollment import tokens
+from enrollment import terms, tokens
 from enrollment.models import EnrollmentSession
 from enrollment.scep.models import IdentityCA
 
@@ -180,6 +180,7 @@ def session_of(identity: DeviceIdentity) -> EnrollmentSession:
     """Step 2 for Authenticate: the enrollment session, with its user and tenant."""
     session = (
         EnrollmentSession.objects.select_related("user", "tenant")
+        .annotate(terms_accepted=terms.accepted_expression())
         .filter(tenant_id=identity.tenant_id, public_id=identity.session_public_id)
         .first()
     )

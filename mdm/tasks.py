@@ -29,6 +29,12 @@ def push_after_commit(device_ids) -> None:
         transaction.on_commit(lambda: [push_devices.delay(chunk) for chunk in _chunks(ids)])
 
 
+def push_owed_after_commit(device_ids) -> None:
+    """For callers that marked the devices as owed themselves (in their own UPDATE)."""
+    ids = list(device_ids)
+    transaction.on_commit(lambda: [push_devices.delay(chunk) for chunk in _chunks(ids)])
+
+
 @shared_task(bind=True, acks_late=True, max_retries=8)
 def push_devices(self, device_ids: list[int]) -> dict:
     """Push the devices of ``device_ids`` that are still owed a push; transient failures are
