@@ -107,6 +107,7 @@ class DashboardView(TenantMemberRequiredMixin, TemplateView):
         if self.request.user.role == Role.RESELLER:
             recent = timezone.now() - timedelta(minutes=5)
             context["workers"] = WorkerHeartbeat.objects.filter(seen_at__gte=recent)
+            context["tasks_in_process"] = settings.CELERY_TASK_ALWAYS_EAGER
         return context
 
 
@@ -131,11 +132,6 @@ def setup_steps(tenant):
             "title": _("A User registration profile"),
             "url": reverse("enrollment:profiles"),
             "done": count("enrollment.Profile") > 0,
-        },
-        {
-            "title": _("Apps grouped by tags"),
-            "url": reverse("mdm:apps"),
-            "done": count("mdm.App") > 0,
         },
         {
             "title": _("Users with managed Apple IDs"),
