@@ -26,6 +26,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("mobile-security/settings/", include("portal.mobile_settings.urls")),
     path("mobile-security/profiles/", include("enrollment.urls")),
+    path("mobile-security/devices/", include("enrollment.invitation_urls")),
     path("mobile-security/", include("mdm.urls")),
     path("users/", include("users.urls")),
     path("api/", include("portal.api")),
