@@ -5,8 +5,10 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import CreateView, DeleteView, FormView, ListView, UpdateView
 
@@ -105,18 +107,24 @@ def _eligible_users(tenant):
 
 
 class RegisterUserSearchView(TenantMemberRequiredMixin, View):
-    """Users the Register/Invite dialogs can pick, with their local account addresses."""
+    """Users the Register/Invite dialogs can pick, with their local account addresses.
+
+    Users without a managed Apple ID cannot enroll and are not offered; the answer says how
+    many of them match, so the dialog can explain why they are missing and link to the fix.
+    """
 
     def get(self, request):
         q = request.GET.get("q", "").strip()
-        users = _eligible_users(request.tenant)
+        matching = ManagedUser.objects.for_tenant(request.tenant).filter(is_active=True)
         if q:
-            users = users.filter(
+            matching = matching.filter(
                 Q(username__icontains=q)
                 | Q(first_name__icontains=q)
                 | Q(last_name__icontains=q)
+                | Q(email__icontains=q)
                 | Q(managed_apple_id__icontains=q)
             )
+        users = matching.exclude(managed_apple_id="")
         results = [
             {
                 "id": u.pk,
@@ -127,7 +135,27 @@ class RegisterUserSearchView(TenantMemberRequiredMixin, View):
             }
             for u in users.select_related("tenant")[:20]
         ]
-        return JsonResponse({"results": results})
+        without = matching.filter(managed_apple_id="").count()
+        answer = {"results": results, "without_apple_id": without}
+        if not results:
+            answer["no_match"] = (
+                _("No user with a managed Apple ID matches “%(q)s”.") % {"q": q}
+                if q
+                else _("No user with a managed Apple ID yet.")
+            )
+        if without:
+            answer["without_apple_id_message"] = ngettext(
+                "%(count)d matching user has no managed Apple ID and cannot enroll yet.",
+                "%(count)d matching users have no managed Apple ID and cannot enroll yet.",
+                without,
+            ) % {"count": without}
+            answer["fix_url"] = (
+                reverse("users:list")
+                + "?"
+                + urlencode({"apple_id": "missing", "q": q} if q else {"apple_id": "missing"})
+            )
+            answer["fix_label"] = _("Add the managed Apple ID")
+        return JsonResponse(answer)
 
 
 class InviteView(TenantAdminRequiredMixin, View):
@@ -144,13 +172,13 @@ class InviteView(TenantAdminRequiredMixin, View):
             invitation = invitations.invite(request.tenant, user, account=request.user, kind=kind)
         except invitations.InvitationError as exc:
             return JsonResponse({"error": str(exc)}, status=400)
-        return JsonResponse(
-            {
-                "ok": True,
-                "id": invitation.pk,
-                "message": _("Invitation sent to %(email)s.") % {"email": user.email},
-            }
-        )
+        message = _("Invitation sent to %(name)s (%(email)s).") % {
+            "name": user.display_name,
+            "email": user.email,
+        }
+        if request.POST.get("then") == "close":  # the page reloads and shows it
+            messages.success(request, message)
+        return JsonResponse({"ok": True, "id": invitation.pk, "message": message})
 
 
 class InvitationListView(TenantMemberRequiredMixin, TenantObjectMixin, ListView):
