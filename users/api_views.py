@@ -9,7 +9,8 @@ from .api import TenantScopedReadOnlyViewSet, TenantScopedViewSet
 from .audit import record
 from .imports import csv_service
 from .imports.models import CsvImport, EntraConnection
-from .models import ManagedUser, Tag
+from .models import ManagedUser
+from .tags import tags_for_names
 
 
 class TagNames(serializers.ListField):
@@ -57,14 +58,7 @@ class ManagedUserSerializer(serializers.ModelSerializer):
     def _set_tags(self, user, names):
         if names is None:
             return
-        tenant = user.tenant
-        tags = [
-            Tag.objects.filter(tenant=tenant, name__iexact=n).first()
-            or Tag.objects.create(tenant=tenant, name=n)
-            for n in {n.strip() for n in names}
-            if n
-        ]
-        user.tags.set(tags)
+        user.tags.set(tags_for_names(user.tenant, names))
 
     def create(self, validated_data):
         names = validated_data.pop("tags", None)

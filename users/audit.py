@@ -50,6 +50,7 @@ def action_label(action: str) -> str:
         return str(ACTION_LABELS[action])
     return action.replace(".", " ").replace("_", " ").capitalize()
 
+
 log = logging.getLogger("portal.audit")
 
 

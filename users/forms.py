@@ -3,12 +3,12 @@ from django.utils.translation import gettext_lazy as _
 
 from .imports.models import EntraConnection
 from .models import ManagedUser, Tag
+from .tags import split_names, tags_for_names
 
 
 class ManagedUserForm(forms.ModelForm):
-    new_tags = forms.CharField(
-        label=_("New tags"), required=False, help_text=_("Separate several with commas.")
-    )
+    # One field for tags: existing ones are matched regardless of case, new ones are created.
+    tag_names = forms.CharField(label=_("Tags"), required=False, max_length=1000)
 
     class Meta:
         model = ManagedUser
@@ -20,18 +20,22 @@ class ManagedUserForm(forms.ModelForm):
             "managed_apple_id",
             "language",
             "comment",
-            "tags",
             "is_active",
         ]
-        widgets = {
-            "tags": forms.CheckboxSelectMultiple,
-            "comment": forms.Textarea(attrs={"rows": 3}),
-        }
+        widgets = {"comment": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
-        self.fields["tags"].queryset = Tag.objects.for_tenant(tenant)
+        existing = list(Tag.objects.for_tenant(tenant).values_list("name", flat=True)[:30])
+        help_text = _("Separate several with commas. New tags are created.")
+        if existing:
+            existing_text = _("Existing: %(tags)s.") % {"tags": ", ".join(existing)}
+            help_text = f"{help_text} {existing_text}"
+        self.fields["tag_names"].help_text = help_text
+        if self.instance.pk:
+            self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
+        self.order_fields([*self.Meta.fields[:-1], "tag_names", "is_active"])
         self.fields["email"].required = True
         self.fields["managed_apple_id"].help_text = _(
             "The Managed Apple Account from Apple Business Manager, e.g. "
@@ -58,15 +62,7 @@ class ManagedUserForm(forms.ModelForm):
         user.tenant = self.tenant
         if commit:
             user.save()
-            tags = list(self.cleaned_data["tags"])
-            for name in {
-                t.strip()[:64] for t in self.cleaned_data["new_tags"].split(",") if t.strip()
-            }:
-                tag = Tag.objects.filter(tenant=self.tenant, name__iexact=name).first() or (
-                    Tag.objects.create(tenant=self.tenant, name=name)
-                )
-                tags.append(tag)
-            user.tags.set(tags)
+            user.tags.set(tags_for_names(self.tenant, split_names(self.cleaned_data["tag_names"])))
         return user
 
 

@@ -12,7 +12,6 @@ on error) everything runs in one transaction that is rolled back at the first in
 
 import csv
 import io
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -22,7 +21,9 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
-from users.models import ManagedUser, Tag, username_validator
+from users.models import ManagedUser, username_validator
+from users.tags import get_or_create_tag
+from users.tags import split_names as split_tag_names
 
 COLUMNS = ("username", "firstname", "lastname", "email", "managed_apple_id", "comment", "tags")
 REQUIRED = ("username", "email")
@@ -58,7 +59,6 @@ FIELDS = {
 LIMITS = {"username": 64, "firstname": 150, "lastname": 150, "email": 254, "managed_apple_id": 254}
 BATCH = 1000
 MAX_PROBLEMS = 1000
-_TAG_SPLIT = re.compile(r"[,;|]")
 _email = EmailValidator()
 
 TEMPLATE = (
@@ -275,13 +275,10 @@ class _TagCache:
 
     def ids_for(self, text: str) -> list[int]:
         result = []
-        for name in {t.strip()[:64] for t in _TAG_SPLIT.split(text) if t.strip()}:
+        for name in split_tag_names(text):
             key = name.lower()
             if key not in self.ids:
-                tag = Tag.objects.filter(tenant=self.tenant, name__iexact=name).first() or (
-                    Tag.objects.create(tenant=self.tenant, name=name)
-                )
-                self.ids[key] = tag.pk
+                self.ids[key] = get_or_create_tag(self.tenant, name).pk
             result.append(self.ids[key])
         return result
 
