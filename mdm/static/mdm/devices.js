@@ -22,10 +22,13 @@
 
   function picker(input, list, note, onPick, onType) {
     let timer = null;
+    let latest = 0;
     async function search() {
+      const asked = ++latest;
       const url = input.dataset.url + "?q=" + encodeURIComponent(input.value);
       const response = await fetch(url, { credentials: "same-origin" });
       const data = await response.json();
+      if (asked !== latest) { return; }  // a newer search is under way; its answer counts
       list.replaceChildren();
       showNote(note, data);
       for (const user of data.results) {
