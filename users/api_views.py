@@ -184,18 +184,19 @@ class EntraSyncViewSet(viewsets.ViewSet):
                 "last_sync_at": connection.last_sync_at,
                 "last_result": connection.last_result,
                 "last_error": connection.last_error,
+                "running": connection.is_running,
+                "progress": connection.run_progress,
             }
         )
 
     def create(self, request):
-        from .imports.graph import GraphError
+        from .imports import entra
         from .imports.tasks import sync_entra_connection
 
         connection = EntraConnection.objects.for_tenant(request.tenant).first()
         if connection is None:
             raise ValidationError({"connection": ["Microsoft Entra ID is not configured."]})
-        try:
-            sync_entra_connection.delay(connection.pk)
-        except GraphError as exc:
-            raise ValidationError({"sync": [str(exc)]}) from exc
+        if not entra.start(connection, EntraConnection.RunState.IMPORTING):
+            raise ValidationError({"sync": ["A test or import is already running."]})
+        sync_entra_connection.delay(connection.pk)  # outcome in the status (last_error)
         return Response({"started": True}, status=status.HTTP_202_ACCEPTED)

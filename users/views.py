@@ -14,7 +14,6 @@ from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 from .audit import record
 from .forms import CsvConfirmForm, CsvUploadForm, EntraConnectionForm, ManagedUserForm
 from .imports import csv_import, csv_service, entra
-from .imports.graph import GraphError
 from .imports.models import CsvImport, EntraConnection
 from .models import ManagedUser, Tag
 from .tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin, TenantObjectMixin
@@ -264,27 +263,43 @@ class EntraView(TenantAdminRequiredMixin, View):
 
 
 class EntraTestView(TenantAdminRequiredMixin, View):
+    """Starts the test as a task; the page shows it running and then its outcome."""
+
     def post(self, request):
+        from .imports.tasks import test_entra_connection
+
         connection = get_object_or_404(EntraConnection.objects.for_tenant(request.tenant))
-        try:
-            result = entra.test_connection(connection)
-        except GraphError as exc:
-            messages.error(request, _("Connection failed: %(error)s") % {"error": exc})
+        if not entra.start(connection, EntraConnection.RunState.TESTING):
+            messages.info(request, _("A test or import is already running."))
         else:
-            messages.success(request, _("Connection works (%(result)s).") % {"result": result})
+            test_entra_connection.delay(connection.pk)
         return redirect("users:entra")
 
 
 class EntraSyncView(TenantAdminRequiredMixin, View):
+    """Starts the import as a task; the page shows how many users have been read."""
+
     def post(self, request):
         from .imports.tasks import sync_entra_connection
 
         connection = get_object_or_404(EntraConnection.objects.for_tenant(request.tenant))
-        try:
-            sync_entra_connection.delay(connection.pk)
-        except GraphError as exc:  # eager mode runs the task right here
-            messages.error(request, _("Import failed: %(error)s") % {"error": exc})
-        else:
-            record(request.user, "entra.sync_started", connection)
-            messages.success(request, _("Import from Microsoft Entra ID started."))
+        if not entra.start(connection, EntraConnection.RunState.IMPORTING):
+            messages.info(request, _("A test or import is already running."))
+            return redirect("users:entra")
+        record(request.user, "entra.sync_started", connection)
+        sync_entra_connection.delay(connection.pk)  # the page shows the outcome
         return redirect("users:entra")
+
+
+class EntraStatusView(TenantAdminRequiredMixin, View):
+    """What the Entra page polls while a test or import runs."""
+
+    def get(self, request):
+        connection = get_object_or_404(EntraConnection.objects.for_tenant(request.tenant))
+        return JsonResponse(
+            {
+                "running": connection.is_running,
+                "state": connection.run_state,
+                "progress": connection.run_progress,
+            }
+        )

@@ -171,3 +171,21 @@ def test_api_upload_and_confirm(api_client, tenant):
     ).json()
     assert done["state"] == "done" and done["created"] == 2
     assert len(done["problems"]) == 5
+
+
+def test_row_reasons_are_shown_in_the_readers_language():
+    """The import runs in a task without a language; the page translates the stored reason."""
+    from django.utils import translation
+
+    from users.imports.csv_import import Outcome, Reason, Row, problem_text
+
+    outcome = Outcome()
+    outcome.problem(
+        Row(number=3, values={"username": "dave"}),
+        Reason("%(column)s is missing", {"column": "email"}),
+    )
+    stored = outcome.problems[0]
+    assert stored["reason"] == "email is missing"
+    with translation.override("de"):
+        assert problem_text(stored) == "email fehlt"
+    assert problem_text({"reason": "old English text"}) == "old English text"
