@@ -86,7 +86,8 @@ class VppToken(TenantOwned):
         constraints = [models.UniqueConstraint("tenant", name="one_vpp_token_per_tenant")]
 
     def __str__(self):
-        return f"{self.org_name} ({self.location_name or _('location unknown')})"
+        location = self.location_name or _("location unknown")  # not in an f-string: extracted
+        return f"{self.org_name} ({location})"
 
 
 class VppAsset(TenantOwned):
