@@ -139,9 +139,12 @@ class CsvImportViewSet(mixins.CreateModelMixin, TenantScopedReadOnlyViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        item = csv_service.start(
-            request.tenant, serializer.validated_data["file"], account=request.user
-        )
+        try:
+            item = csv_service.start(
+                request.tenant, serializer.validated_data["file"], account=request.user
+            )
+        except csv_service.UploadTooLarge as exc:
+            raise ValidationError({"file": [str(exc)]}) from exc
         item.refresh_from_db()
         return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)
 

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .imports.models import EntraConnection
+from .imports.models import CsvImport, EntraConnection
 from .models import ManagedUser, Tag
 from .tags import split_names, tags_for_names
 
@@ -73,12 +73,9 @@ class CsvUploadForm(forms.Form):
 class CsvConfirmForm(forms.Form):
     mode = forms.ChoiceField(
         label=_("Invalid rows"),
-        choices=[
-            ("skip", _("Import the valid rows, skip the invalid ones")),
-            ("all", _("Import nothing if any row is invalid")),
-        ],
+        choices=CsvImport.Mode.choices,
         widget=forms.RadioSelect,
-        initial="skip",
+        initial=CsvImport.Mode.SKIP_INVALID,
     )
 
 

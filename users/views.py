@@ -1,6 +1,5 @@
 """The Users section: managed users by hand, CSV import, Microsoft Entra ID."""
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -11,20 +10,19 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
+from . import signals
 from .audit import record
 from .forms import CsvConfirmForm, CsvUploadForm, EntraConnectionForm, ManagedUserForm
 from .imports import csv_import, csv_service, entra
 from .imports.models import CsvImport, EntraConnection
 from .models import ManagedUser, Tag
+from .signals import first_answer
 from .tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin, TenantObjectMixin
 
 
 def device_count(users) -> int:
-    try:
-        device = apps.get_model("mdm", "Device")
-    except LookupError:
-        return 0
-    return device.objects.filter(user__in=users).exclude(status="unenrolled").count()
+    """Enrolled devices of these users, as the devices app answers (0 without one)."""
+    return first_answer(signals.count_enrolled_devices, 0, sender=ManagedUser, users=users)
 
 
 class UserListView(TenantMemberRequiredMixin, TenantObjectMixin, ListView):
@@ -89,9 +87,9 @@ class UserUpdateView(UserFormMixin, UpdateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        from enrollment.addresses import local_address
-
-        context["address"] = local_address(self.object)
+        context["address"] = first_answer(
+            signals.local_account_address, "", sender=ManagedUser, user=self.object
+        )
         return context
 
 
@@ -179,9 +177,15 @@ class CsvImportView(TenantAdminRequiredMixin, View):
 
     def post(self, request):
         form = CsvUploadForm(request.POST, request.FILES)
-        if form.is_valid() and form.cleaned_data["file"].size > csv_service.MAX_UPLOAD:
-            form.add_error("file", _("The file is larger than 200 MB."))
-        if not form.is_valid():
+        item = None
+        if form.is_valid():
+            try:
+                item = csv_service.start(
+                    request.tenant, form.cleaned_data["file"], account=request.user
+                )
+            except csv_service.UploadTooLarge as exc:
+                form.add_error("file", str(exc))
+        if item is None:
             return render(
                 request,
                 "users/csv_import.html",
@@ -192,7 +196,6 @@ class CsvImportView(TenantAdminRequiredMixin, View):
                 },
                 status=400,
             )
-        item = csv_service.start(request.tenant, form.cleaned_data["file"], account=request.user)
         return redirect("users:csv-import-detail", pk=item.pk)
 
 

@@ -189,3 +189,14 @@ def test_row_reasons_are_shown_in_the_readers_language():
     with translation.override("de"):
         assert problem_text(stored) == "email fehlt"
     assert problem_text({"reason": "old English text"}) == "old English text"
+
+
+def test_the_size_limit_is_the_services_rule_for_the_api_too(api_client, monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from users.imports import csv_service
+
+    monkeypatch.setattr(csv_service, "MAX_UPLOAD", 10)
+    upload = SimpleUploadedFile("big.csv", b"username;email\n" * 3, content_type="text/csv")
+    response = api_client.post("/api/user-imports/csv/", {"file": upload}, format="multipart")
+    assert response.status_code == 400 and "larger than 200 MB" in str(response.json())
