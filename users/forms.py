@@ -1,6 +1,9 @@
 from django import forms
+from django.contrib.auth import password_validation
+from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
+from . import totp
 from .imports.models import CsvImport, EntraConnection
 from .models import ManagedUser, Tag
 from .tags import split_names, tags_for_names
@@ -118,3 +121,42 @@ class EntraConnectionForm(forms.ModelForm):
         if {"directory_id", "scope", "group_ids"} & set(self.changed_data):
             self.instance.delta_link = ""  # another directory or scope: start over
         return super().save(commit)
+
+
+TOTP_SETUP_SALT = "users.totp-setup"
+
+
+class SetPasswordForm(forms.Form):
+    password1 = forms.CharField(label=_("New password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("Repeat password"), widget=forms.PasswordInput, strip=False)
+    totp_secret = forms.CharField(widget=forms.HiddenInput, required=False)
+    totp_code = forms.CharField(
+        label=_("Code from your authenticator app (optional)"),
+        required=False,
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") != data.get("password2"):
+            raise forms.ValidationError(_("The two passwords differ."))
+        if data.get("password1"):
+            password_validation.validate_password(data["password1"])
+        if data.get("totp_code"):
+            try:
+                secret = signing.loads(
+                    data.get("totp_secret", ""), salt=TOTP_SETUP_SALT, max_age=3600
+                )
+            except signing.BadSignature as exc:
+                raise forms.ValidationError(_("Reload the page and scan the new code.")) from exc
+            if not totp.code_matches(secret, data["totp_code"]):
+                self.add_error(
+                    "totp_code",
+                    _(
+                        "This code is not correct. Check the time on "
+                        "your phone and try the next code."
+                    ),
+                )
+            data["totp_secret_plain"] = secret
+        return data

@@ -6,8 +6,10 @@ from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
 from . import signals
@@ -242,6 +244,7 @@ class CsvImportStatusView(TenantMemberRequiredMixin, View):
         )
 
 
+@method_decorator(sensitive_post_parameters("client_secret"), name="dispatch")
 class EntraView(TenantAdminRequiredMixin, View):
     def _render(self, request, form, status=200):
         connection = EntraConnection.objects.for_tenant(request.tenant).first()

@@ -2,6 +2,8 @@
 certificate or an Apps and Books token, the purchased assets. ``apple/`` keeps only Apple's
 callbacks; this is the admin side, next to the settings page."""
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework import parsers, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -27,6 +29,7 @@ class PushCertificateUpload(serializers.Serializer):
     confirm_new_topic = serializers.BooleanField(required=False, default=False)
 
 
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class PushCertificateViewSet(viewsets.ViewSet):
     """GET: the tenant's push certificate. POST (multipart): install or renew one."""
 

@@ -3,8 +3,10 @@
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.debug import sensitive_post_parameters
 
 from apple import certificate_files, push_certificates
 from apple.certificate_files import CertificateFileError
@@ -71,6 +73,7 @@ class PushRequestView(TenantAdminRequiredMixin, View):
         return response
 
 
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class PushUploadView(TenantAdminRequiredMixin, View):
     def post(self, request):
         form = PushUploadForm(request.POST, request.FILES)
