@@ -217,3 +217,57 @@ def test_dashboard_and_audit_read_as_words(
     assert TEXT[lang]["signed_in"] in page.inner_text("table")
     assert "account.login" not in page.inner_text("table")
     assert_fits(page)
+
+
+PAGES = [
+    "/",
+    "/mobile-security/settings/",
+    "/mobile-security/profiles/",
+    "/mobile-security/profiles/new/",
+    "/mobile-security/apps/",
+    "/mobile-security/devices/",
+    "/mobile-security/devices/?view=list",
+    "/mobile-security/devices/invitations/",
+    "/users/",
+    "/users/import/csv/",
+    "/users/import/entra/",
+    "/audit/",
+    "/api-tokens/",
+]
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_every_admin_page_fits_a_phone(
+    browser_page, live_tls_server, admin_user, managed_user, lang
+):
+    from enrollment import invitations
+
+    invitations.invite(admin_user.tenant, managed_user, account=admin_user)
+    page = browser_page
+    _open(page, admin_user, lang, 390, live_tls_server)
+    for url in PAGES:
+        page.goto(url)
+        assert_fits(page)
+        assert_language_select_readable(page, lang)
+    screenshot(page, f"flows-phone-api-tokens-{lang}")
+    page.goto("/mobile-security/devices/invitations/")
+    screenshot(page, f"flows-phone-invitations-{lang}")
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_end_user_pages_fit_a_phone(browser_page, live_tls_server, managed_user, admin_user, lang):
+    from enrollment import invitations
+
+    invitation = invitations.invite(admin_user.tenant, managed_user, account=admin_user)
+    page = browser_page
+    page.not_found = []
+    page.on("response", lambda r: r.status == 404 and page.not_found.append(r.url))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.context.add_cookies(
+        [{"name": "django_language", "value": lang, "url": live_tls_server.url}]
+    )
+    page.goto(f"/invitation/{invitation.link_id}/")
+    assert_fits(page)
+    screenshot(page, f"flows-phone-invitation-page-{lang}")
+    page.goto(f"/enroll/t/{admin_user.tenant.number}/login")
+    assert_fits(page)
