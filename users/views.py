@@ -293,7 +293,7 @@ class EntraSyncView(TenantAdminRequiredMixin, View):
             messages.info(request, _("A test or import is already running."))
             return redirect("users:entra")
         record(request.user, "entra.sync_started", connection)
-        sync_entra_connection.delay(connection.pk)  # the page shows the outcome
+        sync_entra_connection.delay(connection.pk, interactive=True)  # the page shows the outcome
         return redirect("users:entra")
 
 

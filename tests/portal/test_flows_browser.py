@@ -30,6 +30,7 @@ TEXT = {
         "demo": "Demo only: Apple refuses it",
         "signed_in": "Signed in",
         "in_process": "Background tasks run inside the web process",
+        "unreachable": "Microsoft Entra ID could not be reached",
     },
     "de": {
         "nothing_saved": "Nichts wurde gespeichert",
@@ -43,6 +44,7 @@ TEXT = {
         "demo": "Nur Demo: Apple lehnt es ab",
         "signed_in": "Angemeldet",
         "in_process": "Hintergrundaufgaben laufen im Webprozess",
+        "unreachable": "Microsoft Entra ID konnte nicht erreicht werden",
     },
 }
 
@@ -219,6 +221,31 @@ def test_dashboard_and_audit_read_as_words(
     assert_fits(page)
 
 
+@pytest.mark.parametrize("lang,width", VARIANTS)
+def test_entra_network_error_reads_as_a_sentence(
+    browser_page, live_tls_server, admin_user, settings, lang, width
+):
+    from users.imports.models import EntraConnection
+
+    settings.GRAPH_BASE_URL = settings.GRAPH_LOGIN_BASE_URL = "http://127.0.0.1:9"  # refused
+    EntraConnection.objects.create(
+        tenant=admin_user.tenant, directory_id="contoso", client_id="app", client_secret="s"
+    )
+    page = browser_page
+    _open(page, admin_user, lang, width, live_tls_server)
+    page.goto("/users/import/entra/")
+    with page.expect_navigation():
+        page.click("#entra-test")
+    assert TEXT[lang]["unreachable"] in page.inner_text("#entra-error")
+    assert "Errno" not in page.inner_text("main")
+    with page.expect_navigation():
+        page.click("#entra-sync")
+    assert TEXT[lang]["unreachable"] in page.inner_text("#entra-error")
+    assert "Errno" not in page.inner_text("main")
+    assert_fits(page)
+    screenshot(page, f"flows-entra-unreachable-{lang}-{width}")
+
+
 PAGES = [
     "/",
     "/mobile-security/settings/",
@@ -249,9 +276,8 @@ def test_every_admin_page_fits_a_phone(
         page.goto(url)
         assert_fits(page)
         assert_language_select_readable(page, lang)
-    screenshot(page, f"flows-phone-api-tokens-{lang}")
-    page.goto("/mobile-security/devices/invitations/")
-    screenshot(page, f"flows-phone-invitations-{lang}")
+        name = url.strip("/").replace("/", "-").replace("?view=", "-") or "dashboard"
+        screenshot(page, f"flows-phone-{name}-{lang}")
 
 
 @pytest.mark.parametrize("lang", ["en", "de"])

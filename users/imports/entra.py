@@ -173,14 +173,19 @@ def _apply_delta(connection: EntraConnection, changes: list[dict], counts: dict)
     _deactivate(connection, removed, counts)
 
 
-def sync(connection: EntraConnection) -> dict:
+def sync(connection: EntraConnection, *, interactive: bool = False) -> dict:
     """One sync run; records the outcome on the connection and returns the counts.
+
+    ``interactive``: a person started it and waits (Import now): one retry, a short timeout,
+    so an unreachable Microsoft is reported within seconds; the hourly run retries with
+    back-off.
 
     Graph is read first and the database written after, in one transaction, so no
     transaction stays open across HTTP calls and a failed read changes nothing.
     """
     try:
-        with client_for(connection, on_page=_count_progress(connection)) as client:
+        options = {"max_retries": 1, "timeout": 15.0} if interactive else {}
+        with client_for(connection, on_page=_count_progress(connection), **options) as client:
             mode, users, link = _read(connection, client)
     except GraphError as exc:
         log.info("Entra import of %s failed: %s", connection.tenant_id, exc)

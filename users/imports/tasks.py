@@ -30,12 +30,12 @@ def run_csv_import(import_id: int) -> None:
 
 
 @shared_task
-def sync_entra_connection(connection_id: int) -> dict:
+def sync_entra_connection(connection_id: int, interactive: bool = False) -> dict:
     connection = EntraConnection.objects.select_related("tenant").filter(pk=connection_id).first()
     if connection is None:
         return {}
     try:
-        return entra.sync(connection)
+        return entra.sync(connection, interactive=interactive)
     except GraphError as exc:  # recorded on the connection, in words for its page
         return {"error": exc.human}
 
