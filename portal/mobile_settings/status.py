@@ -13,7 +13,7 @@ class DemoStatus:
     """A demo push certificate: its dates may be fine, but Apple refuses it, so never "Valid"."""
 
     days_left: int | None
-    code: str = "demo"
+    code: str = "valid"  # valid | expiring: the date's state, for the expiry banners
     css: str = "warn"
     label: str = _("Demo only: Apple refuses it")
 
@@ -43,7 +43,7 @@ def credential_state(tenant) -> CredentialState:
     vpp = VppToken.objects.for_tenant(tenant).first()
     push_status = expiry.status(installed.not_after if installed else None)
     if installed is not None and installed.is_demo and push_status.code in ("valid", "expiring"):
-        push_status = DemoStatus(push_status.days_left)
+        push_status = DemoStatus(push_status.days_left, push_status.code)
     return CredentialState(
         push=push,
         push_status=push_status,
