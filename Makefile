@@ -13,10 +13,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Embedded default: SQLite, Celery tasks in process, mail to the console, HTTPS on :8443.
+# Another port: `make run PORT=9443` (serves and tells devices https://localhost:9443);
+# a PORTAL_BASE_URL in the environment wins over PORT.
+PORT ?= 8443
+RUN_ENV = PORTAL_BASE_URL="$${PORTAL_BASE_URL:-https://localhost:$(PORT)}"
+
 run: $(STAMP)
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py demo
-	$(BIN)/python manage.py serve
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(BIN)/python manage.py demo
+	$(RUN_ENV) $(BIN)/python manage.py serve
 
 test: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run

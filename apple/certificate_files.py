@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from . import x509util
 
-MAX_FILE = 256 * 1024
+MAX_FILE = 256 * 1024  # certificate, key or .p12: the rule for every path (web, API)
 
 
 class CertificateFileError(ValueError):
@@ -38,6 +38,8 @@ def _is_pkcs12(data: bytes) -> bool:
 
 
 def load_key(data: bytes, password: str = ""):
+    if len(data) > MAX_FILE:
+        raise CertificateFileError(_("The file is too large for a private key."))
     try:
         return serialization.load_pem_private_key(data, password.encode() or None)
     except TypeError as exc:

@@ -89,7 +89,8 @@ class VppToken(TenantOwned):
         constraints = [models.UniqueConstraint("tenant", name="one_vpp_token_per_tenant")]
 
     def __str__(self):
-        return f"{self.org_name} ({self.location_name or _('location unknown')})"
+        location = self.location_name or _("location unknown")  # not in an f-string: extracted
+        return f"{self.org_name} ({location})"
 
 
 class VppAsset(TenantOwned):
@@ -118,10 +119,15 @@ class VppAsset(TenantOwned):
 class VppEvent(TenantOwned):
     """An asynchronous Apps and Books job (associate, disassociate, users…) and its outcome."""
 
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("Pending")
+        COMPLETE = "COMPLETE", _("Complete")
+        FAILED = "FAILED", _("Failed")
+
     token = models.ForeignKey(VppToken, on_delete=models.CASCADE, related_name="events")
     event_id = models.CharField(max_length=64, unique=True)
     event_type = models.CharField(max_length=32, blank=True)
-    status = models.CharField(max_length=16, default="PENDING")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     num_completed = models.IntegerField(default=0)
     num_requested = models.IntegerField(default=0)
     failures = models.JSONField(default=list, blank=True)

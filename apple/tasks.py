@@ -6,7 +6,7 @@ from celery import shared_task
 
 from . import expiry_mails
 from .models import VppToken
-from .vpp import tokens
+from .vpp import assets, events, tokens
 from .vpp.client import VppError
 
 log = logging.getLogger("apple.tasks")
@@ -26,7 +26,7 @@ def check_vpp_tokens() -> int:
     for row in VppToken.objects.select_related("tenant"):
         if tokens.check(row) == VppToken.Status.VALID:
             try:
-                tokens.refresh_events(row)
+                events.refresh_events(row)
             except VppError as exc:
                 log.warning("event status of token %s not read: %s", row.pk, exc)
             sync_vpp_assets.delay(row.pk)
@@ -42,7 +42,7 @@ def sync_vpp_assets(token_id: int) -> int:
     if row is None or row.status != VppToken.Status.VALID:
         return 0
     try:
-        return tokens.sync_assets(row)
+        return assets.sync_assets(row)
     except VppError as exc:
         log.warning("asset sync of token %s failed: %s", token_id, exc)
         VppToken.objects.filter(pk=token_id).update(last_error=str(exc)[:300])

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/vpp_asset_sync.py [-n 10000] [--page-size 100]
 
-Runs ``apple.vpp.tokens.sync_assets`` (what the Celery task runs) twice against the loopback
+Runs ``apple.vpp.assets.sync_assets`` (what the Celery task runs) twice against the loopback
 fake of tests/apple/fakes.py: a first sync that creates every asset, then a second one that
 updates them all. Uses a fresh temporary SQLite database, or DATABASE_URL (use a scratch one).
 """
@@ -37,7 +37,7 @@ def main() -> int:
     from django.utils import timezone
 
     from apple.models import VppAsset, VppToken
-    from apple.vpp import tokens
+    from apple.vpp import assets
     from tests.apple.fakes import FakeVpp, token_file
     from users.models import Tenant
 
@@ -77,7 +77,7 @@ def main() -> int:
             queries = Counter()
             with connection.execute_wrapper(queries):
                 started = time.perf_counter()
-                count = tokens.sync_assets(row)
+                count = assets.sync_assets(row)
                 seconds = time.perf_counter() - started
             for asset in fake.assets:
                 asset["assignedCount"] += 1  # so the second sync has changes to write

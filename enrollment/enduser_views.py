@@ -2,12 +2,12 @@
 
 from urllib.parse import urlencode
 
-from django import forms
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from users.audit import record
@@ -18,24 +18,14 @@ from users.throttle import client_ip
 from . import terms as terms_service
 from . import tokens, web_login
 from .addresses import local_address
+from .forms import WebLoginForm
 from .models import Invitation
 
 CALLBACK = "apple-remotemanagement-user-login://authentication-results"
 
 
-class WebLoginForm(forms.Form):
-    identifier = forms.CharField(label=_("User name or account address"), max_length=254)
-    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, max_length=256)
-    code = forms.CharField(
-        label=_("Authentication code"),
-        required=False,
-        max_length=10,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
-    )
-    accept_terms = forms.BooleanField(required=False)
-
-
 @never_cache
+@sensitive_post_parameters("password", "code")
 @require_http_methods(["GET", "POST"])
 def login(request, number: int):
     tenant = get_object_or_404(Tenant, number=number, is_active=True)

@@ -56,3 +56,15 @@ class TermsForm(forms.ModelForm):
             "text_en": forms.Textarea(attrs={"rows": 10}),
             "text_de": forms.Textarea(attrs={"rows": 10}),
         }
+
+
+class WebLoginForm(forms.Form):
+    identifier = forms.CharField(label=_("User name or account address"), max_length=254)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, max_length=256)
+    code = forms.CharField(
+        label=_("Authentication code"),
+        required=False,
+        max_length=10,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+    accept_terms = forms.BooleanField(required=False)

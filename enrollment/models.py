@@ -149,7 +149,7 @@ class Invitation(TenantOwned):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"invitation for {self.user.username}"
+        return _("Invitation for %(user)s") % {"user": self.user.username}
 
     @property
     def status(self):

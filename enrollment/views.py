@@ -1,17 +1,26 @@
-"""Admin pages of enrollment: iOS/iPadOS profiles and the terms of use."""
+"""Admin pages of enrollment: iOS/iPadOS profiles, the terms of use, invitations and the user
+picker of the Register new device / Send invitation dialogs on the Devices page."""
 
 from django.contrib import messages
-from django.shortcuts import redirect
-from django.urls import reverse_lazy
+from django.db.models import Q
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse, reverse_lazy
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views import View
 from django.views.generic import CreateView, DeleteView, FormView, ListView, UpdateView
 
 from users.audit import record
+from users.models import ManagedUser
 from users.tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin, TenantObjectMixin
 
+from . import invitations
 from . import terms as terms_service
+from .addresses import local_address
 from .forms import ProfileForm, TermsForm
-from .models import Profile
+from .models import Invitation, Profile
 
 
 class ProfileListView(TenantMemberRequiredMixin, TenantObjectMixin, ListView):
@@ -89,3 +98,102 @@ class TermsView(TenantMemberRequiredMixin, FormView):
             % {"v": terms.version},
         )
         return redirect("enrollment:terms")
+
+
+def _eligible_users(tenant):
+    return (
+        ManagedUser.objects.for_tenant(tenant).filter(is_active=True).exclude(managed_apple_id="")
+    )
+
+
+class RegisterUserSearchView(TenantMemberRequiredMixin, View):
+    """Users the Register/Invite dialogs can pick, with their local account addresses.
+
+    Users without a managed Apple ID cannot enroll and are not offered; the answer says how
+    many of them match, so the dialog can explain why they are missing and link to the fix.
+    """
+
+    def get(self, request):
+        q = request.GET.get("q", "").strip()
+        matching = ManagedUser.objects.for_tenant(request.tenant).filter(is_active=True)
+        if q:
+            matching = matching.filter(
+                Q(username__icontains=q)
+                | Q(first_name__icontains=q)
+                | Q(last_name__icontains=q)
+                | Q(email__icontains=q)
+                | Q(managed_apple_id__icontains=q)
+            )
+        users = matching.exclude(managed_apple_id="")
+        results = [
+            {
+                "id": u.pk,
+                "label": f"{u.display_name} ({u.managed_apple_id})",
+                "address": local_address(u),
+                "has_password": u.has_enrollment_password,
+                "has_email": bool(u.email),
+            }
+            for u in users.select_related("tenant")[:20]
+        ]
+        without = matching.filter(managed_apple_id="").count()
+        answer = {"results": results, "without_apple_id": without}
+        if not results:
+            answer["no_match"] = (
+                _("No user with a managed Apple ID matches “%(q)s”.") % {"q": q}
+                if q
+                else _("No user with a managed Apple ID yet.")
+            )
+        if without:
+            answer["without_apple_id_message"] = ngettext(
+                "%(count)d matching user has no managed Apple ID and cannot enroll yet.",
+                "%(count)d matching users have no managed Apple ID and cannot enroll yet.",
+                without,
+            ) % {"count": without}
+            answer["fix_url"] = (
+                reverse("users:list")
+                + "?"
+                + urlencode({"apple_id": "missing", "q": q} if q else {"apple_id": "missing"})
+            )
+            answer["fix_label"] = _("Add the managed Apple ID")
+        return JsonResponse(answer)
+
+
+class InviteView(TenantAdminRequiredMixin, View):
+    """Send invitation: JSON in and out, so *Invite more* keeps the dialog open."""
+
+    def post(self, request):
+        user = _eligible_users(request.tenant).filter(pk=request.POST.get("user") or 0).first()
+        if user is None:
+            return JsonResponse({"error": _("Pick a user with a managed Apple ID.")}, status=400)
+        kind = request.POST.get("kind", Invitation.Kind.ACCOUNT_USER_ENROLLMENT)
+        if kind not in Invitation.Kind.values:
+            return JsonResponse({"error": _("Unknown enrollment type.")}, status=400)
+        try:
+            invitation = invitations.invite(request.tenant, user, account=request.user, kind=kind)
+        except invitations.InvitationError as exc:
+            return JsonResponse({"error": str(exc)}, status=400)
+        message = _("Invitation sent to %(name)s (%(email)s).") % {
+            "name": user.display_name,
+            "email": user.email,
+        }
+        if request.POST.get("then") == "close":  # the page reloads and shows it
+            messages.success(request, message)
+        return JsonResponse({"ok": True, "id": invitation.pk, "message": message})
+
+
+class InvitationListView(TenantMemberRequiredMixin, TenantObjectMixin, ListView):
+    model = Invitation
+    template_name = "enrollment/invitation_list.html"
+    context_object_name = "invitations"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("user", "invited_by")
+
+
+class InvitationResendView(TenantAdminRequiredMixin, View):
+    def post(self, request, pk):
+        invitation = get_object_or_404(Invitation.objects.for_tenant(request.tenant), pk=pk)
+        invitations.resend(invitation, account=request.user)
+        messages.success(request, _("Invitation sent again."))
+        return redirect("invitations:list")

@@ -40,3 +40,8 @@ def terms_accepted(sender, session, **kwargs):
 @receiver(enrollment_signals.terms_published, dispatch_uid="mdm.terms_published")
 def terms_published(sender, tenant, **kwargs):
     Device.objects.filter(tenant=tenant).update(terms_accepted=False)
+
+
+@receiver(user_signals.count_enrolled_devices, sender=ManagedUser, dispatch_uid="mdm.count")
+def count_enrolled_devices(sender, users, **kwargs) -> int:
+    return Device.objects.filter(user__in=users).exclude(status=Device.Status.UNENROLLED).count()

@@ -11,7 +11,7 @@ from rest_framework.routers import DefaultRouter
 
 from .api_views import AuditEventViewSet, TenantView
 
-APPS_WITH_ROUTES = ["users", "apple", "enrollment", "mdm"]
+APPS_WITH_ROUTES = ["users", "portal.mobile_settings", "enrollment", "mdm"]
 
 router = DefaultRouter()
 router.register("audit-events", AuditEventViewSet, basename="auditevent")

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -87,6 +88,9 @@ INSTALLED_APPS = [
     "portal",
     "portal.mobile_settings",
 ]
+
+# Labels without colons, help text under fields, switches for yes/no (portal/forms.py).
+FORM_RENDERER = "portal.forms.PortalFormRenderer"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

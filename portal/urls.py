@@ -7,7 +7,9 @@
 
 from django.conf import settings
 from django.conf.urls.static import static
+from django.templatetags.static import static as static_url
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from . import views
 from .metrics import metrics_view
@@ -25,8 +27,11 @@ admin_urls = [
 urlpatterns = [
     path("", include((admin_urls, "portal"))),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Pages link the SVG icon; clients that ask for /favicon.ico by habit get it too.
+    path("favicon.ico", RedirectView.as_view(url=static_url("portal/favicon.svg"), permanent=True)),
     path("mobile-security/settings/", include("portal.mobile_settings.urls")),
     path("mobile-security/profiles/", include("enrollment.urls")),
+    path("mobile-security/devices/", include("enrollment.invitation_urls")),
     path("mobile-security/", include("mdm.urls")),
     path("users/", include("users.urls")),
     path("api/", include("portal.api")),

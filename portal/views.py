@@ -7,14 +7,15 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
 
@@ -22,41 +23,12 @@ from users.audit import record
 from users.middleware import SESSION_KEY
 from users.models import ApiToken, AuditEvent, Role
 from users.tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin, TenantObjectMixin
-from users.throttle import Throttle, client_ip
 
+from .forms import ThrottledAuthenticationForm
 from .models import WorkerHeartbeat
 
-login_throttle = Throttle(
-    "admin-login", limit=settings.LOGIN_THROTTLE_LIMIT, window=settings.LOGIN_THROTTLE_WINDOW
-)
 
-
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """Refuses sign-in for a username/address pair after too many failures."""
-
-    def clean(self):
-        username = self.data.get("username", "")
-        address = client_ip(self.request)
-        if login_throttle.is_locked(username, address):
-            minutes = max(1, login_throttle.retry_after(username, address) // 60)
-            raise self.get_throttled_error(minutes)
-        try:
-            data = super().clean()
-        except Exception:
-            login_throttle.failure(username, address)
-            raise
-        login_throttle.reset(username, address)
-        return data
-
-    def get_throttled_error(self, minutes):
-        from django.core.exceptions import ValidationError
-
-        return ValidationError(
-            _("Too many failed sign-ins. Try again in %(minutes)d minutes.") % {"minutes": minutes},
-            code="throttled",
-        )
-
-
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class LoginView(auth_views.LoginView):
     template_name = "portal/login.html"
     authentication_form = ThrottledAuthenticationForm
@@ -107,6 +79,7 @@ class DashboardView(TenantMemberRequiredMixin, TemplateView):
         if self.request.user.role == Role.RESELLER:
             recent = timezone.now() - timedelta(minutes=5)
             context["workers"] = WorkerHeartbeat.objects.filter(seen_at__gte=recent)
+            context["tasks_in_process"] = settings.CELERY_TASK_ALWAYS_EAGER
         return context
 
 
@@ -131,11 +104,6 @@ def setup_steps(tenant):
             "title": _("A User registration profile"),
             "url": reverse("enrollment:profiles"),
             "done": count("enrollment.Profile") > 0,
-        },
-        {
-            "title": _("Apps grouped by tags"),
-            "url": reverse("mdm:apps"),
-            "done": count("mdm.App") > 0,
         },
         {
             "title": _("Users with managed Apple IDs"),

@@ -9,7 +9,8 @@ from .api import TenantScopedReadOnlyViewSet, TenantScopedViewSet
 from .audit import record
 from .imports import csv_service
 from .imports.models import CsvImport, EntraConnection
-from .models import ManagedUser, Tag
+from .models import ManagedUser
+from .tags import tags_for_names
 
 
 class TagNames(serializers.ListField):
@@ -57,14 +58,7 @@ class ManagedUserSerializer(serializers.ModelSerializer):
     def _set_tags(self, user, names):
         if names is None:
             return
-        tenant = user.tenant
-        tags = [
-            Tag.objects.filter(tenant=tenant, name__iexact=n).first()
-            or Tag.objects.create(tenant=tenant, name=n)
-            for n in {n.strip() for n in names}
-            if n
-        ]
-        user.tags.set(tags)
+        user.tags.set(tags_for_names(user.tenant, names))
 
     def create(self, validated_data):
         names = validated_data.pop("tags", None)
@@ -145,9 +139,12 @@ class CsvImportViewSet(mixins.CreateModelMixin, TenantScopedReadOnlyViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        item = csv_service.start(
-            request.tenant, serializer.validated_data["file"], account=request.user
-        )
+        try:
+            item = csv_service.start(
+                request.tenant, serializer.validated_data["file"], account=request.user
+            )
+        except csv_service.UploadTooLarge as exc:
+            raise ValidationError({"file": [str(exc)]}) from exc
         item.refresh_from_db()
         return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)
 
@@ -190,18 +187,19 @@ class EntraSyncViewSet(viewsets.ViewSet):
                 "last_sync_at": connection.last_sync_at,
                 "last_result": connection.last_result,
                 "last_error": connection.last_error,
+                "running": connection.is_running,
+                "progress": connection.run_progress,
             }
         )
 
     def create(self, request):
-        from .imports.graph import GraphError
+        from .imports import entra
         from .imports.tasks import sync_entra_connection
 
         connection = EntraConnection.objects.for_tenant(request.tenant).first()
         if connection is None:
             raise ValidationError({"connection": ["Microsoft Entra ID is not configured."]})
-        try:
-            sync_entra_connection.delay(connection.pk)
-        except GraphError as exc:
-            raise ValidationError({"sync": [str(exc)]}) from exc
+        if not entra.start(connection, EntraConnection.RunState.IMPORTING):
+            raise ValidationError({"sync": ["A test or import is already running."]})
+        sync_entra_connection.delay(connection.pk)  # outcome in the status (last_error)
         return Response({"started": True}, status=status.HTTP_202_ACCEPTED)

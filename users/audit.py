@@ -2,7 +2,54 @@
 
 import logging
 
+from django.utils.translation import gettext_lazy as _
+
 from .models import Account, AuditEvent
+
+# What each recorded action means, in words a person reads (the audit log, the dashboard).
+# An action missing here is shown in a readable form of its code ("Vpp token installed").
+ACTION_LABELS = {
+    "account.login": _("Signed in"),
+    "account.switch_tenant": _("Switched tenant"),
+    "api_token.issue": _("API token issued"),
+    "api_token.revoke": _("API token revoked"),
+    "device.removed": _("Device removed"),
+    "enrollment.invitation_sent": _("Invitation sent"),
+    "enrollment.invitation_resent": _("Invitation sent again"),
+    "enrollment.web_login": _("Signed in to enroll a device"),
+    "enrollment.terms_accepted": _("Terms accepted"),
+    "enrollment.profile_delivered": _("Enrollment profile delivered"),
+    "entra.saved": _("Microsoft Entra ID connection saved"),
+    "entra.sync_started": _("Import from Microsoft Entra ID started"),
+    "managed_user.created": _("User added"),
+    "managed_user.updated": _("User changed"),
+    "managed_user.deleted": _("User deleted"),
+    "managed_user.bulk_activate": _("Users activated"),
+    "managed_user.bulk_deactivate": _("Users deactivated"),
+    "managed_user.bulk_delete": _("Users deleted"),
+    "managed_user.password_link_sent": _("Password link sent"),
+    "managed_user.password_set": _("Enrollment password set"),
+    "managed_user.totp_enabled": _("Two-factor authentication turned on"),
+    "profile.created": _("Profile added"),
+    "profile.updated": _("Profile changed"),
+    "profile.deleted": _("Profile deleted"),
+    "push_certificate.requested": _("Push certificate request downloaded"),
+    "push_certificate.installed": _("Push certificate installed"),
+    "tenant.apple_reenrollment": _("Apple re-enrollment switched"),
+    "terms.published": _("Terms published"),
+    "users.csv_uploaded": _("CSV file uploaded"),
+    "users.csv_import_started": _("CSV import started"),
+    "users.csv_imported": _("CSV import finished"),
+    "vpp_token.installed": _("Apps and Books token installed"),
+}
+
+
+def action_label(action: str) -> str:
+    """The readable name of an action code such as ``account.login``."""
+    if action in ACTION_LABELS:
+        return str(ACTION_LABELS[action])
+    return action.replace(".", " ").replace("_", " ").capitalize()
+
 
 log = logging.getLogger("portal.audit")
 

@@ -1,56 +1,20 @@
 """End-user pages of the users app: setting the enrollment password (and, optionally, a TOTP
 second factor) from a mailed link."""
 
-from django import forms
-from django.contrib.auth import password_validation
 from django.core import signing
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 
 from . import totp
 from .audit import record
 from .enrollment_password import user_for_link
-
-_TOTP_SALT = "users.totp-setup"
-
-
-class SetPasswordForm(forms.Form):
-    password1 = forms.CharField(label=_("New password"), widget=forms.PasswordInput, strip=False)
-    password2 = forms.CharField(label=_("Repeat password"), widget=forms.PasswordInput, strip=False)
-    totp_secret = forms.CharField(widget=forms.HiddenInput, required=False)
-    totp_code = forms.CharField(
-        label=_("Code from your authenticator app (optional)"),
-        required=False,
-        max_length=8,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
-    )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("password1") != data.get("password2"):
-            raise forms.ValidationError(_("The two passwords differ."))
-        if data.get("password1"):
-            password_validation.validate_password(data["password1"])
-        if data.get("totp_code"):
-            try:
-                secret = signing.loads(data.get("totp_secret", ""), salt=_TOTP_SALT, max_age=3600)
-            except signing.BadSignature as exc:
-                raise forms.ValidationError(_("Reload the page and scan the new code.")) from exc
-            if not totp.code_matches(secret, data["totp_code"]):
-                self.add_error(
-                    "totp_code",
-                    _(
-                        "This code is not correct. Check the time on "
-                        "your phone and try the next code."
-                    ),
-                )
-            data["totp_secret_plain"] = secret
-        return data
+from .forms import TOTP_SETUP_SALT, SetPasswordForm
 
 
 @never_cache
+@sensitive_post_parameters("password1", "password2", "totp_secret", "totp_code")
 def set_password(request, uidb64, token):
     user = user_for_link(uidb64, token)
     if user is None:
@@ -65,11 +29,11 @@ def set_password(request, uidb64, token):
             record(f"user:{user.username}", "managed_user.totp_enabled", user)
         return render(request, "users/enduser/set_password_done.html", {"managed_user": user})
     secret = (
-        signing.loads(form.data["totp_secret"], salt=_TOTP_SALT)
+        signing.loads(form.data["totp_secret"], salt=TOTP_SETUP_SALT)
         if form.is_bound and form.data.get("totp_secret")
         else totp.new_secret()
     )
-    form.initial["totp_secret"] = signing.dumps(secret, salt=_TOTP_SALT)
+    form.initial["totp_secret"] = signing.dumps(secret, salt=TOTP_SETUP_SALT)
     if form.is_bound:
         form.data = form.data.copy()
         form.data["totp_secret"] = form.initial["totp_secret"]

@@ -1,14 +1,17 @@
 from django import forms
+from django.contrib.auth import password_validation
+from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
-from .imports.models import EntraConnection
+from . import totp
+from .imports.models import CsvImport, EntraConnection
 from .models import ManagedUser, Tag
+from .tags import split_names, tags_for_names
 
 
 class ManagedUserForm(forms.ModelForm):
-    new_tags = forms.CharField(
-        label=_("New tags"), required=False, help_text=_("Separate several with commas.")
-    )
+    # One field for tags: existing ones are matched regardless of case, new ones are created.
+    tag_names = forms.CharField(label=_("Tags"), required=False, max_length=1000)
 
     class Meta:
         model = ManagedUser
@@ -20,18 +23,22 @@ class ManagedUserForm(forms.ModelForm):
             "managed_apple_id",
             "language",
             "comment",
-            "tags",
             "is_active",
         ]
-        widgets = {
-            "tags": forms.CheckboxSelectMultiple,
-            "comment": forms.Textarea(attrs={"rows": 3}),
-        }
+        widgets = {"comment": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
-        self.fields["tags"].queryset = Tag.objects.for_tenant(tenant)
+        existing = list(Tag.objects.for_tenant(tenant).values_list("name", flat=True)[:30])
+        help_text = _("Separate several with commas. New tags are created.")
+        if existing:
+            existing_text = _("Existing: %(tags)s.") % {"tags": ", ".join(existing)}
+            help_text = f"{help_text} {existing_text}"
+        self.fields["tag_names"].help_text = help_text
+        if self.instance.pk:
+            self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
+        self.order_fields([*self.Meta.fields[:-1], "tag_names", "is_active"])
         self.fields["email"].required = True
         self.fields["managed_apple_id"].help_text = _(
             "The Managed Apple Account from Apple Business Manager, e.g. "
@@ -58,15 +65,7 @@ class ManagedUserForm(forms.ModelForm):
         user.tenant = self.tenant
         if commit:
             user.save()
-            tags = list(self.cleaned_data["tags"])
-            for name in {
-                t.strip()[:64] for t in self.cleaned_data["new_tags"].split(",") if t.strip()
-            }:
-                tag = Tag.objects.filter(tenant=self.tenant, name__iexact=name).first() or (
-                    Tag.objects.create(tenant=self.tenant, name=name)
-                )
-                tags.append(tag)
-            user.tags.set(tags)
+            user.tags.set(tags_for_names(self.tenant, split_names(self.cleaned_data["tag_names"])))
         return user
 
 
@@ -77,12 +76,9 @@ class CsvUploadForm(forms.Form):
 class CsvConfirmForm(forms.Form):
     mode = forms.ChoiceField(
         label=_("Invalid rows"),
-        choices=[
-            ("skip", _("Import the valid rows, skip the invalid ones")),
-            ("all", _("Import nothing if any row is invalid")),
-        ],
+        choices=CsvImport.Mode.choices,
         widget=forms.RadioSelect,
-        initial="skip",
+        initial=CsvImport.Mode.SKIP_INVALID,
     )
 
 
@@ -125,3 +121,42 @@ class EntraConnectionForm(forms.ModelForm):
         if {"directory_id", "scope", "group_ids"} & set(self.changed_data):
             self.instance.delta_link = ""  # another directory or scope: start over
         return super().save(commit)
+
+
+TOTP_SETUP_SALT = "users.totp-setup"
+
+
+class SetPasswordForm(forms.Form):
+    password1 = forms.CharField(label=_("New password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("Repeat password"), widget=forms.PasswordInput, strip=False)
+    totp_secret = forms.CharField(widget=forms.HiddenInput, required=False)
+    totp_code = forms.CharField(
+        label=_("Code from your authenticator app (optional)"),
+        required=False,
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") != data.get("password2"):
+            raise forms.ValidationError(_("The two passwords differ."))
+        if data.get("password1"):
+            password_validation.validate_password(data["password1"])
+        if data.get("totp_code"):
+            try:
+                secret = signing.loads(
+                    data.get("totp_secret", ""), salt=TOTP_SETUP_SALT, max_age=3600
+                )
+            except signing.BadSignature as exc:
+                raise forms.ValidationError(_("Reload the page and scan the new code.")) from exc
+            if not totp.code_matches(secret, data["totp_code"]):
+                self.add_error(
+                    "totp_code",
+                    _(
+                        "This code is not correct. Check the time on "
+                        "your phone and try the next code."
+                    ),
+                )
+            data["totp_secret_plain"] = secret
+        return data

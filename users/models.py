@@ -7,6 +7,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from .fields import EncryptedTextField
@@ -100,7 +101,10 @@ class Tag(TenantOwned):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint("tenant", "name", name="tag_name_unique_per_tenant")]
+        constraints = [
+            # The same rule as users.tags.get_or_create_tag: names ignore case.
+            models.UniqueConstraint("tenant", Lower("name"), name="tag_name_ci_unique_per_tenant")
+        ]
 
     def __str__(self):
         return self.name
@@ -217,3 +221,9 @@ class AuditEvent(models.Model):
         return (
             f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
         )
+
+    @property
+    def action_label(self) -> str:
+        from .audit import action_label
+
+        return action_label(self.action)

@@ -20,4 +20,5 @@ urlpatterns = [
     path("import/entra/", views.EntraView.as_view(), name="entra"),
     path("import/entra/test/", views.EntraTestView.as_view(), name="entra-test"),
     path("import/entra/sync/", views.EntraSyncView.as_view(), name="entra-sync"),
+    path("import/entra/status/", views.EntraStatusView.as_view(), name="entra-status"),
 ]

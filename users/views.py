@@ -1,32 +1,30 @@
 """The Users section: managed users by hand, CSV import, Microsoft Entra ID."""
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
+from . import signals
 from .audit import record
 from .forms import CsvConfirmForm, CsvUploadForm, EntraConnectionForm, ManagedUserForm
 from .imports import csv_import, csv_service, entra
-from .imports.graph import GraphError
 from .imports.models import CsvImport, EntraConnection
 from .models import ManagedUser, Tag
-from .signals import managed_users_deactivated
+from .signals import first_answer, managed_users_deactivated
 from .tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin, TenantObjectMixin
 
 
 def device_count(users) -> int:
-    try:
-        device = apps.get_model("mdm", "Device")
-    except LookupError:
-        return 0
-    return device.objects.filter(user__in=users).exclude(status="unenrolled").count()
+    """Enrolled devices of these users, as the devices app answers (0 without one)."""
+    return first_answer(signals.count_enrolled_devices, 0, sender=ManagedUser, users=users)
 
 
 class UserListView(TenantMemberRequiredMixin, TenantObjectMixin, ListView):
@@ -91,9 +89,9 @@ class UserUpdateView(UserFormMixin, UpdateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        from enrollment.addresses import local_address
-
-        context["address"] = local_address(self.object)
+        context["address"] = first_answer(
+            signals.local_account_address, "", sender=ManagedUser, user=self.object
+        )
         return context
 
 
@@ -184,9 +182,15 @@ class CsvImportView(TenantAdminRequiredMixin, View):
 
     def post(self, request):
         form = CsvUploadForm(request.POST, request.FILES)
-        if form.is_valid() and form.cleaned_data["file"].size > csv_service.MAX_UPLOAD:
-            form.add_error("file", _("The file is larger than 200 MB."))
-        if not form.is_valid():
+        item = None
+        if form.is_valid():
+            try:
+                item = csv_service.start(
+                    request.tenant, form.cleaned_data["file"], account=request.user
+                )
+            except csv_service.UploadTooLarge as exc:
+                form.add_error("file", str(exc))
+        if item is None:
             return render(
                 request,
                 "users/csv_import.html",
@@ -197,7 +201,6 @@ class CsvImportView(TenantAdminRequiredMixin, View):
                 },
                 status=400,
             )
-        item = csv_service.start(request.tenant, form.cleaned_data["file"], account=request.user)
         return redirect("users:csv-import-detail", pk=item.pk)
 
 
@@ -244,6 +247,7 @@ class CsvImportStatusView(TenantMemberRequiredMixin, View):
         )
 
 
+@method_decorator(sensitive_post_parameters("client_secret"), name="dispatch")
 class EntraView(TenantAdminRequiredMixin, View):
     def _render(self, request, form, status=200):
         connection = EntraConnection.objects.for_tenant(request.tenant).first()
@@ -268,27 +272,43 @@ class EntraView(TenantAdminRequiredMixin, View):
 
 
 class EntraTestView(TenantAdminRequiredMixin, View):
+    """Starts the test as a task; the page shows it running and then its outcome."""
+
     def post(self, request):
+        from .imports.tasks import test_entra_connection
+
         connection = get_object_or_404(EntraConnection.objects.for_tenant(request.tenant))
-        try:
-            result = entra.test_connection(connection)
-        except GraphError as exc:
-            messages.error(request, _("Connection failed: %(error)s") % {"error": exc})
+        if not entra.start(connection, EntraConnection.RunState.TESTING):
+            messages.info(request, _("A test or import is already running."))
         else:
-            messages.success(request, _("Connection works (%(result)s).") % {"result": result})
+            test_entra_connection.delay(connection.pk)
         return redirect("users:entra")
 
 
 class EntraSyncView(TenantAdminRequiredMixin, View):
+    """Starts the import as a task; the page shows how many users have been read."""
+
     def post(self, request):
         from .imports.tasks import sync_entra_connection
 
         connection = get_object_or_404(EntraConnection.objects.for_tenant(request.tenant))
-        try:
-            sync_entra_connection.delay(connection.pk)
-        except GraphError as exc:  # eager mode runs the task right here
-            messages.error(request, _("Import failed: %(error)s") % {"error": exc})
-        else:
-            record(request.user, "entra.sync_started", connection)
-            messages.success(request, _("Import from Microsoft Entra ID started."))
+        if not entra.start(connection, EntraConnection.RunState.IMPORTING):
+            messages.info(request, _("A test or import is already running."))
+            return redirect("users:entra")
+        record(request.user, "entra.sync_started", connection)
+        sync_entra_connection.delay(connection.pk, interactive=True)  # the page shows the outcome
         return redirect("users:entra")
+
+
+class EntraStatusView(TenantAdminRequiredMixin, View):
+    """What the Entra page polls while a test or import runs."""
+
+    def get(self, request):
+        connection = get_object_or_404(EntraConnection.objects.for_tenant(request.tenant))
+        return JsonResponse(
+            {
+                "running": connection.is_running,
+                "state": connection.run_state,
+                "progress": connection.run_progress,
+            }
+        )

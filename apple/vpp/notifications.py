@@ -13,7 +13,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 
-from ..models import VppAsset, VppEvent, VppToken
+from ..models import VppAsset, VppToken
+from . import events
 
 log = logging.getLogger("apple.vpp")
 SEEN_FOR = 7 * 24 * 3600
@@ -39,18 +40,8 @@ def handle(row: VppToken, body: dict) -> None:
             token=row, adam_id=str(data.get("adamId")), pricing_param=data.get("pricingParam", "")
         ).update(total_count=F("total_count") + delta, available_count=F("available_count") + delta)
     elif kind == "ASSET_MANAGEMENT":
-        event_id = str(data.get("eventId", ""))
-        if event_id:
-            with transaction.atomic():
-                event, _created = VppEvent.objects.get_or_create(
-                    event_id=event_id, defaults={"tenant": row.tenant, "token": row}
-                )
-                event.event_type = str(data.get("type", ""))[:32]
-                event.status = "COMPLETE" if data.get("result") == "SUCCESS" else "FAILED"
-                event.num_completed = len(data.get("assignments") or [])
-                if data.get("result") != "SUCCESS":
-                    event.failures = [data.get("error") or data]
-                event.save()
+        with transaction.atomic():
+            events.apply_notification(row, data)
         from ..tasks import sync_vpp_assets
 
         transaction.on_commit(lambda: sync_vpp_assets.delay(row.pk))

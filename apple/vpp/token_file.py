@@ -10,6 +10,8 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 
+MAX_FILE = 64 * 1024  # a .vpptoken is a few kB: the rule for every path (web, API)
+
 
 class TokenFileError(ValueError):
     pass
@@ -36,8 +38,10 @@ def _parse_date(value: str) -> datetime:
 
 
 def parse(data: bytes) -> TokenFile:
+    if len(data) > MAX_FILE:
+        raise TokenFileError(_("The file is too large for an Apps and Books token."))
     text = data.decode("ascii", errors="replace").strip()
-    if not text or len(text) > 64 * 1024:
+    if not text:
         raise TokenFileError(_("This is not an Apps and Books token file (.vpptoken)."))
     try:
         payload = json.loads(base64.b64decode(text, validate=True))

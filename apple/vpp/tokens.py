@@ -1,5 +1,6 @@
-"""Apps and Books tokens of tenants: upload (validate with Apple, claim the location), asset
-sync, and the checks the beat task runs.
+"""Apps and Books tokens of tenants: upload (validate with Apple, claim the location) and the
+check the beat task runs. Purchased assets: ``assets.py``; Apple's asynchronous jobs:
+``events.py``; notifications Apple posts: ``notifications.py``.
 
 One MDM should manage a location. If ``client/config`` names another MDM in ``mdmInfo``, the
 upload stops and the admin must confirm the takeover; a later check that finds another MDM
@@ -12,14 +13,14 @@ import uuid
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import VppAsset, VppEvent, VppToken
+from ..models import VppToken
 from . import token_file
-from .client import DataChangedError, VppClient, VppError, VppTokenError
+from .client import VppClient, VppError, VppTokenError
 
 PRODUCT_NAME = "MDM Portal"
 
@@ -44,7 +45,7 @@ def notification_url(mdm_id) -> str:
     return settings.PORTAL_BASE_URL + reverse("apple-vpp-notifications", args=[mdm_id])
 
 
-def _client(text: str, *, interactive: bool = False) -> VppClient:
+def client_for(text: str, *, interactive: bool = False) -> VppClient:
     # An admin waiting on an upload gets an answer within seconds; tasks may wait for Apple.
     return VppClient(text, max_retries=2, max_wait=10) if interactive else VppClient(text)
 
@@ -73,7 +74,7 @@ def upload(tenant, data: bytes, *, confirm_takeover: bool = False) -> VppToken:
     current = VppToken.objects.filter(tenant=tenant).first()
     mdm_id = current.mdm_id if current else uuid.uuid4()
     notification_token = secrets.token_urlsafe(32)
-    with _client(parsed.text, interactive=True) as client:
+    with client_for(parsed.text, interactive=True) as client:
         try:
             config = client.client_config()
             other = config.get("mdmInfo") or {}
@@ -128,7 +129,7 @@ def check(row: VppToken) -> str:
         _mark(row, VppToken.Status.EXPIRED)
         return VppToken.Status.EXPIRED
     try:
-        with _client(row.token) as client:
+        with client_for(row.token) as client:
             config = client.client_config()
     except VppTokenError as exc:
         status = {"expired": VppToken.Status.EXPIRED, "revoked": VppToken.Status.REVOKED}.get(
@@ -145,133 +146,3 @@ def check(row: VppToken) -> str:
         return VppToken.Status.CLAIMED
     _mark(row, VppToken.Status.VALID)
     return VppToken.Status.VALID
-
-
-def sync_assets(row: VppToken, *, attempts: int = 3) -> int:
-    """Replace the stored assets with what Apple lists now; returns how many there are."""
-    for attempt in range(attempts):
-        try:
-            with _client(row.token) as client:
-                assets = list(client.iter_assets())
-            break
-        except DataChangedError:
-            if attempt == attempts - 1:
-                raise
-        except VppTokenError as exc:
-            check(row)
-            raise VppError(str(exc), error_number=exc.error_number) from exc
-    with transaction.atomic():
-        count = _store_assets(row, assets)
-        VppToken.objects.filter(pk=row.pk).update(last_synced_at=timezone.now(), last_error="")
-    return count
-
-
-ASSET_FIELDS = {
-    # model field: (Apple's key, default)
-    "product_type": ("productType", ""),
-    "assigned_count": ("assignedCount", 0),
-    "available_count": ("availableCount", 0),
-    "retired_count": ("retiredCount", 0),
-    "total_count": ("totalCount", 0),
-    "device_assignable": ("deviceAssignable", True),
-    "revocable": ("revocable", True),
-    "supported_platforms": ("supportedPlatforms", []),
-}
-
-
-def _store_assets(row: VppToken, assets: list[dict]) -> int:
-    """Create, update and delete in bulk; a location can own thousands of apps and books."""
-    existing = {(a.adam_id, a.pricing_param): a for a in VppAsset.objects.filter(token=row)}
-    new, changed, seen = [], [], set()
-    for item in assets:
-        key = (str(item["adamId"]), str(item.get("pricingParam", "")))
-        if key in seen:
-            continue  # Apple lists each asset once; be safe against a repeated page
-        seen.add(key)
-        values = {field: item.get(name, default) for field, (name, default) in ASSET_FIELDS.items()}
-        asset = existing.get(key)
-        if asset is None:
-            new.append(
-                VppAsset(
-                    tenant=row.tenant, token=row, adam_id=key[0], pricing_param=key[1], **values
-                )
-            )
-        elif any(getattr(asset, f) != v for f, v in values.items()):
-            for field, value in values.items():
-                setattr(asset, field, value)
-            asset.updated_at = timezone.now()
-            changed.append(asset)
-    VppAsset.objects.bulk_create(new, batch_size=500)
-    _update_rows(changed, [*ASSET_FIELDS, "updated_at"])
-    gone = [a.pk for key, a in existing.items() if key not in seen]
-    for start in range(0, len(gone), 500):
-        VppAsset.objects.filter(pk__in=gone[start : start + 500]).delete()
-    return len(seen)
-
-
-def record_event(row: VppToken, response: dict, event_type: str) -> VppEvent | None:
-    """Remember an asynchronous job Apple accepted (``{"eventId": ...}``) so its outcome, from
-    a notification or from ``refresh_events``, can be looked up by ``event_id``."""
-    event_id = str(response.get("eventId") or "")
-    if not event_id:
-        return None
-    event, _created = VppEvent.objects.get_or_create(
-        event_id=event_id,
-        defaults={"tenant": row.tenant, "token": row, "event_type": event_type[:32]},
-    )
-    return event
-
-
-def apply_event_status(event: VppEvent, data: dict) -> None:
-    event.status = str(data.get("eventStatus") or event.status)[:16]
-    event.event_type = str(data.get("eventType") or event.event_type)[:32]
-    event.num_completed = int(data.get("numCompleted") or 0)
-    event.num_requested = int(data.get("numRequested") or 0)
-    event.failures = list(data.get("failures") or [])
-    event.save()
-
-
-def refresh_events(row: VppToken) -> int:
-    """Ask Apple (``GET status``) about jobs still pending, e.g. when a notification was lost.
-    Returns how many are finished now."""
-    pending = list(VppEvent.objects.filter(token=row, status="PENDING"))
-    if not pending:
-        return 0
-    finished = 0
-    with _client(row.token) as client:
-        for event in pending:
-            try:
-                data = client.event_status(event.event_id)
-            except VppTokenError:
-                raise  # the token, not the event, is the problem: the caller checks it
-            except VppError as exc:
-                # An unknown event (9602) will never finish; anything else is asked again.
-                if exc.error_number == 9602:
-                    apply_event_status(event, {"eventStatus": "FAILED", "failures": [str(exc)]})
-                    finished += 1
-                continue
-            apply_event_status(event, data)
-            finished += event.status != "PENDING"
-    return finished
-
-
-def _update_rows(rows: list[VppAsset], fields: list[str]) -> None:
-    """One prepared UPDATE run for every row (executemany). Django's bulk_update builds a CASE
-    expression per field and row, which costs ~1 ms a row in Python alone."""
-    if not rows:
-        return
-    meta = VppAsset._meta
-    model_fields = [meta.get_field(name) for name in fields]
-    quote = connection.ops.quote_name
-    # Only quoted identifiers from the model's own metadata are formatted in; values are bound.
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
-        quote(meta.db_table),
-        ", ".join(f"{quote(f.column)} = %s" for f in model_fields),
-        quote(meta.pk.column),
-    )
-    params = [
-        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in model_fields] + [row.pk]
-        for row in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)

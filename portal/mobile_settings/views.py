@@ -3,10 +3,12 @@
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.debug import sensitive_post_parameters
 
-from apple import push_certificates
+from apple import certificate_files, push_certificates
 from apple.certificate_files import CertificateFileError
 from apple.models import VppToken
 from apple.vendor import vendor_identity
@@ -16,8 +18,6 @@ from users.tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin
 
 from .forms import PushRequestForm, PushUploadForm, ReenrollmentForm, VppUploadForm
 from .status import credential_state
-
-MAX_UPLOAD = 256 * 1024
 
 
 def render_settings(request, status=200, **forms):
@@ -40,9 +40,11 @@ def render_settings(request, status=200, **forms):
 
 
 def _read(upload) -> bytes | None:
+    """The upload's bytes; a far too large file is refused before reading it (the service
+    applies the same limit to every path)."""
     if upload is None:
         return None
-    if upload.size > MAX_UPLOAD:
+    if upload.size > certificate_files.MAX_FILE:
         raise CertificateFileError(_("The file is too large."))
     return upload.read()
 
@@ -71,6 +73,7 @@ class PushRequestView(TenantAdminRequiredMixin, View):
         return response
 
 
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class PushUploadView(TenantAdminRequiredMixin, View):
     def post(self, request):
         form = PushUploadForm(request.POST, request.FILES)
@@ -130,7 +133,7 @@ class VppUploadView(TenantAdminRequiredMixin, View):
             return render_settings(request, 400, vpp_form=form)
         upload = form.cleaned_data["token"]
         try:
-            if upload.size > MAX_UPLOAD:
+            if upload.size > token_file.MAX_FILE:  # not read at all; the service checks too
                 raise token_file.TokenFileError(_("The file is too large."))
             row = tokens.upload(
                 request.tenant,

@@ -242,3 +242,16 @@ def test_request_signed_with_the_configured_vendor_certificate(
         hashes.SHA256(),
     )
     assert not vendor.vendor_identity().is_stand_in
+
+
+def test_size_limits_live_in_the_services(tenant):
+    from apple import certificate_files
+    from apple.vpp import token_file
+
+    too_big = b"x" * (certificate_files.MAX_FILE + 1)
+    with pytest.raises(certificate_files.CertificateFileError):
+        certificate_files.read(too_big)
+    with pytest.raises(certificate_files.CertificateFileError):
+        certificate_files.load_key(too_big)
+    with pytest.raises(token_file.TokenFileError, match="too large"):
+        token_file.parse(b"x" * (token_file.MAX_FILE + 1))

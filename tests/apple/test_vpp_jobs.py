@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apple.models import VppEvent, VppToken
 from apple.tasks import check_vpp_tokens
-from apple.vpp import service_config, tokens
+from apple.vpp import events, service_config, tokens
 from apple.vpp.client import VppClient, VppError
 from tests.apple.fakes import token_file
 
@@ -116,12 +116,12 @@ def test_pending_jobs_are_asked_for_until_finished(admin_client, fake_vpp, token
             [{"adamId": "361304891", "pricingParam": "STDQ"}], client_user_ids=["u-1"]
         )
         revoke = client.revoke(client_user_ids=["u-2"])
-    first = tokens.record_event(row, associate, "ASSOCIATE")
-    tokens.record_event(row, revoke, "REVOKE")
-    assert tokens.record_event(row, {}, "ASSOCIATE") is None  # Apple accepted nothing
+    first = events.record_event(row, associate, "ASSOCIATE")
+    events.record_event(row, revoke, "REVOKE")
+    assert events.record_event(row, {}, "ASSOCIATE") is None  # Apple accepted nothing
     VppEvent.objects.create(tenant=row.tenant, token=row, event_id="lost-at-apple")
 
-    assert tokens.refresh_events(row) == 1  # only the unknown one is settled (FAILED)
+    assert events.refresh_events(row) == 1  # only the unknown one is settled (FAILED)
     assert VppEvent.objects.get(event_id="lost-at-apple").status == "FAILED"
     first.refresh_from_db()
     assert first.status == "PENDING"
@@ -140,12 +140,12 @@ def test_failed_jobs_keep_apples_reasons(admin_client, fake_vpp, token):
     row = VppToken.objects.get()
     fake_vpp.events_finish_at_once = False
     with VppClient(row.token) as client:
-        event = tokens.record_event(
+        event = events.record_event(
             row, client.create_users([{"clientUserId": "u-1"}]), "USER_CREATE"
         )
     failure = {"errorNumber": 9609, "errorMessage": "Registered user not found"}
     fake_vpp.finish_events([failure])
-    tokens.refresh_events(row)
+    events.refresh_events(row)
     event.refresh_from_db()
     assert event.status == "FAILED" and event.failures == [failure]
 

@@ -50,15 +50,25 @@ def test_register_search_lists_only_users_with_managed_apple_id(admin_client, ma
     from users.models import ManagedUser
 
     ManagedUser.objects.create(tenant=managed_user.tenant, username="noid", email="n@x.example")
-    results = admin_client.get("/mobile-security/devices/register/users").json()["results"]
+    answer = admin_client.get("/mobile-security/devices/register/users").json()
+    results = answer["results"]
     assert [r["address"] for r in results] == ["alice-123456@localhost"]
     assert results[0]["has_password"] is True
+    # The left-out user is explained, with a link to the users without a managed Apple ID.
+    assert answer["without_apple_id"] == 1
+    assert "has no managed Apple ID" in answer["without_apple_id_message"]
+    assert answer["fix_url"] == "/users/?apple_id=missing"
+
+
+def test_register_search_says_when_nothing_matches(admin_client, managed_user):
+    answer = admin_client.get("/mobile-security/devices/register/users", {"q": "zzz"}).json()
+    assert answer["results"] == [] and "matches “zzz”" in answer["no_match"]
+    assert answer["without_apple_id"] == 0 and "fix_url" not in answer
 
 
 def test_register_search_is_tenant_scoped(other_admin_client, managed_user):
-    assert other_admin_client.get("/mobile-security/devices/register/users").json() == {
-        "results": []
-    }
+    answer = other_admin_client.get("/mobile-security/devices/register/users").json()
+    assert answer["results"] == [] and answer["without_apple_id"] == 0
 
 
 def test_invite_records_and_mails(

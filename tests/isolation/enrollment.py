@@ -46,7 +46,7 @@ CASES = {
     "profile-detail": (_profile, by_pk),
     "invitation-detail": (_invitation, by_pk),
     "invitation-resend": (_invitation, by_pk),
-    "mdm:invitation-resend": (_invitation, by_pk),
+    "invitations:resend": (_invitation, by_pk),
     "enrollment-address-detail": (_user, by_pk),
     "mdm:device": (_device, by_pk),
     "mdm:device-remove": (_device, by_pk),

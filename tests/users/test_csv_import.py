@@ -171,3 +171,32 @@ def test_api_upload_and_confirm(api_client, tenant):
     ).json()
     assert done["state"] == "done" and done["created"] == 2
     assert len(done["problems"]) == 5
+
+
+def test_row_reasons_are_shown_in_the_readers_language():
+    """The import runs in a task without a language; the page translates the stored reason."""
+    from django.utils import translation
+
+    from users.imports.csv_import import Outcome, Reason, Row, problem_text
+
+    outcome = Outcome()
+    outcome.problem(
+        Row(number=3, values={"username": "dave"}),
+        Reason("%(column)s is missing", {"column": "email"}),
+    )
+    stored = outcome.problems[0]
+    assert stored["reason"] == "email is missing"
+    with translation.override("de"):
+        assert problem_text(stored) == "email fehlt"
+    assert problem_text({"reason": "old English text"}) == "old English text"
+
+
+def test_the_size_limit_is_the_services_rule_for_the_api_too(api_client, monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from users.imports import csv_service
+
+    monkeypatch.setattr(csv_service, "MAX_UPLOAD", 10)
+    upload = SimpleUploadedFile("big.csv", b"username;email\n" * 3, content_type="text/csv")
+    response = api_client.post("/api/user-imports/csv/", {"file": upload}, format="multipart")
+    assert response.status_code == 400 and "larger than 200 MB" in str(response.json())

@@ -161,3 +161,50 @@ def test_api_sync(api_client, connection, tenant):
     assert api_client.post("/api/user-imports/entra/").status_code == 202
     status = api_client.get("/api/user-imports/entra/").json()
     assert status["last_result"]["created"] == 7
+
+
+def test_unreachable_microsoft_is_a_sentence_and_does_not_block(admin_client, connection, settings):
+    """Test connection and Import now run as tasks; a network error reads as a sentence."""
+    import time
+
+    from django.utils import translation
+
+    settings.GRAPH_BASE_URL = settings.GRAPH_LOGIN_BASE_URL = "http://127.0.0.1:9"  # refused
+    started = time.monotonic()
+    assert admin_client.post("/users/import/entra/test/").status_code == 302
+    assert time.monotonic() - started < 5  # no retries with back-off for a waiting person
+    connection.refresh_from_db()
+    assert connection.test_ok is False and connection.run_state == "idle"
+    page = admin_client.get("/users/import/entra/").content.decode()
+    assert "Microsoft Entra ID could not be reached" in page and "Errno" not in page
+
+    started = time.monotonic()
+    assert admin_client.post("/users/import/entra/sync/").status_code == 302
+    assert time.monotonic() - started < 5  # Import now: one quick retry, not 15 s of back-off
+    page = admin_client.get("/users/import/entra/").content.decode()
+    assert "could not be reached" in page and "Last attempt" in page and "Errno" not in page
+    with translation.override("de"):
+        assert "konnte nicht erreicht werden" in EntraConnection.objects.get().last_error_text
+
+
+def test_test_connection_and_import_report_progress(admin_client, connection, tenant):
+    admin_client.post("/users/import/entra/test/")
+    connection.refresh_from_db()
+    assert connection.test_ok is True and connection.last_error == ""
+    assert "The connection works" in admin_client.get("/users/import/entra/").content.decode()
+    admin_client.post("/users/import/entra/sync/")
+    connection.refresh_from_db()
+    assert connection.run_progress == 7 and connection.run_state == "idle"
+    status = admin_client.get("/users/import/entra/status/").json()
+    assert status == {"running": False, "state": "idle", "progress": 7}
+
+
+def test_a_running_import_is_not_started_twice(admin_client, connection):
+    from users.imports import entra
+
+    assert entra.start(connection, EntraConnection.RunState.IMPORTING)
+    connection.refresh_from_db()
+    admin_client.post("/users/import/entra/sync/")
+    page = admin_client.get("/users/import/entra/").content.decode()
+    assert "already running" in page and "Importing from Microsoft Entra ID" in page
+    assert 'id="entra-sync"' not in page

@@ -18,7 +18,7 @@ def add(client, **fields):
         "managed_apple_id": "bob@contoso.appleid.com",
         "language": "en",
         "is_active": "on",
-        "new_tags": "sales, berlin",
+        "tag_names": "sales, berlin",
         **fields,
     }
     return client.post("/users/new/", data)

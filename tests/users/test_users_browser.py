@@ -18,7 +18,7 @@ def test_add_user_and_import_csv(browser_page, admin_user, tmp_path):
     page.fill("#id_last_name", "Builder")
     page.fill("#id_email", "bob@contoso.example")
     page.fill("#id_managed_apple_id", "bob@contoso.appleid.com")
-    page.fill("#id_new_tags", "sales")
+    page.fill("#id_tag_names", "sales")
     with page.expect_navigation():
         page.click("#user-form button[type=submit]")
     assert "bob@contoso.appleid.com" in page.inner_text("#user-table")

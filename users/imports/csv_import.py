@@ -12,7 +12,6 @@ on error) everything runs in one transaction that is rolled back at the first in
 
 import csv
 import io
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -21,8 +20,11 @@ from django.core.validators import EmailValidator
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from users.models import ManagedUser, Tag, username_validator
+from users.models import ManagedUser, username_validator
+from users.tags import get_or_create_tag
+from users.tags import split_names as split_tag_names
 
 COLUMNS = ("username", "firstname", "lastname", "email", "managed_apple_id", "comment", "tags")
 REQUIRED = ("username", "email")
@@ -58,7 +60,6 @@ FIELDS = {
 LIMITS = {"username": 64, "firstname": 150, "lastname": 150, "email": 254, "managed_apple_id": 254}
 BATCH = 1000
 MAX_PROBLEMS = 1000
-_TAG_SPLIT = re.compile(r"[,;|]")
 _email = EmailValidator()
 
 TEMPLATE = (
@@ -100,9 +101,29 @@ class Outcome:
     def problem(self, row: Row, reason: str) -> None:
         self.invalid += 1
         if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(
-                {"row": row.number, "username": row.username[:64], "reason": reason}
-            )
+            entry = {"row": row.number, "username": row.username[:64], "reason": str(reason)}
+            if isinstance(reason, Reason):  # kept untranslated, shown in the reader's language
+                entry.update(message=reason.msgid, params=reason.params)
+            self.problems.append(entry)
+
+
+class Reason(str):
+    """Why a row is refused: English text, plus the message id and parameters so the page
+    shows it in the reader's language (the import runs in a task, without one)."""
+
+    def __new__(cls, msgid: str, params: dict | None = None):
+        text = msgid % params if params else msgid
+        obj = super().__new__(cls, text)
+        obj.msgid, obj.params = msgid, params or {}
+        return obj
+
+
+def problem_text(problem: dict) -> str:
+    """A stored problem's reason in the active language."""
+    if "message" in problem:
+        text = _(problem["message"])
+        return text % problem["params"] if problem.get("params") else text
+    return problem.get("reason", "")
 
 
 def _normalise(name: str) -> str:
@@ -172,33 +193,37 @@ def open_rows(path) -> tuple[str, list[str], Iterator[Row]]:
     return delimiter, columns, rows()
 
 
-def row_problem(row: Row) -> str | None:
+def row_problem(row: Row) -> "Reason | None":
     """Why a row cannot be imported, or None; checks the row alone (not duplicates)."""
     values = row.values
     if values.get("__extra__"):
-        return _("more values than columns (a delimiter inside an unquoted value?)")
+        return Reason(
+            gettext_noop("more values than columns (a delimiter inside an unquoted value?)")
+        )
     for name in REQUIRED:
         if not values.get(name):
-            return _("%(column)s is missing") % {"column": name}
+            return Reason(gettext_noop("%(column)s is missing"), {"column": name})
     for name, limit in LIMITS.items():
         if len(values.get(name, "")) > limit:
-            return _("%(column)s is longer than %(limit)s characters") % {
-                "column": name,
-                "limit": limit,
-            }
+            return Reason(
+                gettext_noop("%(column)s is longer than %(limit)s characters"),
+                {"column": name, "limit": limit},
+            )
     try:
         username_validator(values["username"])
     except ValidationError:
-        return _("username may contain letters, digits, dots and underscores only")
+        return Reason(
+            gettext_noop("username may contain letters, digits, dots and underscores only")
+        )
     try:
         _email(values["email"])
     except ValidationError:
-        return _("email is not a valid e-mail address")
+        return Reason(gettext_noop("email is not a valid e-mail address"))
     if values.get("managed_apple_id"):
         try:
             _email(values["managed_apple_id"])
         except ValidationError:
-            return _("managed_apple_id is not a valid Managed Apple Account")
+            return Reason(gettext_noop("managed_apple_id is not a valid Managed Apple Account"))
     return None
 
 
@@ -234,7 +259,7 @@ def _checked(tenant, rows: Iterator[Row], outcome: Outcome, on_batch):
             reason = row_problem(row)
             key = row.username.lower()
             if reason is None and key in seen:
-                reason = _("duplicate of an earlier row in this file")
+                reason = Reason(gettext_noop("duplicate of an earlier row in this file"))
             seen.add(key)
             if reason:
                 outcome.problem(row, reason)
@@ -275,13 +300,10 @@ class _TagCache:
 
     def ids_for(self, text: str) -> list[int]:
         result = []
-        for name in {t.strip()[:64] for t in _TAG_SPLIT.split(text) if t.strip()}:
+        for name in split_tag_names(text):
             key = name.lower()
             if key not in self.ids:
-                tag = Tag.objects.filter(tenant=self.tenant, name__iexact=name).first() or (
-                    Tag.objects.create(tenant=self.tenant, name=name)
-                )
-                self.ids[key] = tag.pk
+                self.ids[key] = get_or_create_tag(self.tenant, name).pk
             result.append(self.ids[key])
         return result
 

@@ -9,13 +9,18 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from users.audit import record
 
 from . import csv_import
 from .models import CsvImport
 
-MAX_UPLOAD = 200 * 1024 * 1024
+MAX_UPLOAD = 200 * 1024 * 1024  # the rule for every path (web page and API)
+
+
+class UploadTooLarge(ValueError):
+    pass
 
 
 def imports_dir() -> Path:
@@ -37,6 +42,8 @@ def progress(item: CsvImport) -> int:
 
 def start(tenant, upload, *, account=None) -> CsvImport:
     """Store the uploaded file and queue its validation."""
+    if upload.size > MAX_UPLOAD:
+        raise UploadTooLarge(_("The file is larger than 200 MB."))
     path = imports_dir() / f"{uuid.uuid4()}.csv"
     with open(path, "wb") as fh:
         for chunk in upload.chunks():

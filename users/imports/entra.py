@@ -10,9 +10,11 @@ knows the link, a full import runs and starts a new one. Scope *groups* reads th
 the chosen groups on every sync (membership changes are not in the users delta).
 """
 
+import logging
 import re
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from users.models import ManagedUser
@@ -21,18 +23,61 @@ from users.signals import managed_users_deactivated
 from .graph import DeltaExpired, GraphClient, GraphError
 from .models import EntraConnection
 
+log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._]+")
 
 
-def client_for(connection: EntraConnection) -> GraphClient:
-    return GraphClient(connection.directory_id, connection.client_id, connection.client_secret)
+def client_for(connection: EntraConnection, **options) -> GraphClient:
+    return GraphClient(
+        connection.directory_id, connection.client_id, connection.client_secret, **options
+    )
 
 
 def test_connection(connection: EntraConnection) -> str:
-    """Sign in and read one user; returns a short description or raises GraphError."""
-    with client_for(connection) as client:
+    """Sign in and read one user; returns a short description or raises GraphError.
+
+    No retries and a short timeout: a person waits for the answer.
+    """
+    with client_for(connection, max_retries=0, timeout=10.0) as client:
         page = client.get("/v1.0/users?$select=id&$top=1")
     return f"{len(page.get('value', []))} user(s) readable"
+
+
+def start(connection: EntraConnection, state: str) -> bool:
+    """Mark a test or import as running; False when one runs already."""
+    if connection.is_running:
+        return False
+    EntraConnection.objects.filter(pk=connection.pk).update(
+        run_state=state, run_started_at=timezone.now(), run_progress=0
+    )
+    return True
+
+
+def run_test(connection: EntraConnection) -> bool:
+    """The task behind "Test connection": records the outcome on the connection."""
+    try:
+        test_connection(connection)
+    except GraphError as exc:
+        log.info("Entra connection test of %s failed: %s", connection.tenant_id, exc)
+        ok, error = False, exc.human
+    else:
+        ok, error = True, ""
+    EntraConnection.objects.filter(pk=connection.pk).update(
+        tested_at=timezone.now(),
+        test_ok=ok,
+        last_error=error,
+        run_state=EntraConnection.RunState.IDLE,
+    )
+    return ok
+
+
+def _count_progress(connection: EntraConnection):
+    def on_page(count: int) -> None:
+        EntraConnection.objects.filter(pk=connection.pk).update(
+            run_progress=F("run_progress") + count
+        )
+
+    return on_page
 
 
 def _username_base(entra_user: dict) -> str:
@@ -133,18 +178,26 @@ def _apply_delta(connection: EntraConnection, changes: list[dict], counts: dict)
     _deactivate(connection, removed, counts)
 
 
-def sync(connection: EntraConnection) -> dict:
+def sync(connection: EntraConnection, *, interactive: bool = False) -> dict:
     """One sync run; records the outcome on the connection and returns the counts.
+
+    ``interactive``: a person started it and waits (Import now): one retry, a short timeout,
+    so an unreachable Microsoft is reported within seconds; the hourly run retries with
+    back-off.
 
     Graph is read first and the database written after, in one transaction, so no
     transaction stays open across HTTP calls and a failed read changes nothing.
     """
     try:
-        with client_for(connection) as client:
+        options = {"max_retries": 1, "timeout": 15.0} if interactive else {}
+        with client_for(connection, on_page=_count_progress(connection), **options) as client:
             mode, users, link = _read(connection, client)
     except GraphError as exc:
+        log.info("Entra import of %s failed: %s", connection.tenant_id, exc)
         EntraConnection.objects.filter(pk=connection.pk).update(
-            last_error=str(exc)[:500], last_sync_at=timezone.now()
+            last_error=exc.human,
+            last_sync_at=timezone.now(),
+            run_state=EntraConnection.RunState.IDLE,
         )
         raise
     counts = {"created": 0, "updated": 0, "deactivated": 0, "mode": mode}
@@ -156,7 +209,10 @@ def sync(connection: EntraConnection) -> dict:
         connection.delta_link = link
         connection.last_sync_at = timezone.now()
         connection.last_result, connection.last_error = counts, ""
-        connection.save(update_fields=["delta_link", "last_sync_at", "last_result", "last_error"])
+        connection.run_state = EntraConnection.RunState.IDLE
+        connection.save(
+            update_fields=["delta_link", "last_sync_at", "last_result", "last_error", "run_state"]
+        )
     return counts
 
 

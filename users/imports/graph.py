@@ -10,15 +10,53 @@ from collections.abc import Iterator
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext_noop
+
+# What a person reads when Microsoft cannot be asked (stored in English, shown translated).
+UNREACHABLE = gettext_noop(
+    "Microsoft Entra ID could not be reached. Check the portal's internet connection "
+    "(firewall, proxy) and try again."
+)
+SIGNIN_REFUSED = gettext_noop(
+    "Microsoft Entra ID refused the sign-in. Check the Entra tenant ID, the client ID and "
+    "the client secret (secrets expire)."
+)
+FORBIDDEN = gettext_noop(
+    "Microsoft Entra ID refused access. Grant the app the permissions User.Read.All and "
+    "GroupMember.Read.All with admin consent."
+)
+NOT_FOUND = gettext_noop(
+    "Microsoft Entra ID does not know a group or directory entered here. Check the IDs."
+)
+THROTTLED = gettext_noop("Microsoft Entra ID is busy right now. Try again in a few minutes.")
+UNEXPECTED = gettext_noop(
+    "Microsoft Entra ID answered with an unexpected error. Try again later; if it stays, "
+    "check the app registration."
+)
 
 USER_FIELDS = "id,userPrincipalName,mail,displayName,givenName,surname,accountEnabled,otherMails"
 MAX_RETRY_AFTER = 120
 
 
 class GraphError(Exception):
-    def __init__(self, message: str, status: int | None = None, code: str = ""):
+    """``str(exc)`` is the technical detail (for logs); ``exc.human`` the sentence to show."""
+
+    def __init__(self, message: str, status: int | None = None, code: str = "", human=""):
         super().__init__(message)
         self.status, self.code = status, code
+        self.human = human or _human_for(status)
+
+
+def _human_for(status: int | None) -> str:
+    if status in (400, 401):
+        return SIGNIN_REFUSED
+    if status == 403:
+        return FORBIDDEN
+    if status == 404:
+        return NOT_FOUND
+    if status in (429, 503, 504):
+        return THROTTLED
+    return UNEXPECTED
 
 
 class DeltaExpired(GraphError):
@@ -37,6 +75,7 @@ class GraphClient:
         sleep=time.sleep,
         max_retries: int = 4,
         timeout: float = 30.0,
+        on_page=None,
     ):
         self.directory_id, self.client_id, self.client_secret = (
             directory_id,
@@ -46,6 +85,7 @@ class GraphClient:
         self.graph_base = (graph_base or settings.GRAPH_BASE_URL).rstrip("/")
         self.login_base = (login_base or settings.GRAPH_LOGIN_BASE_URL).rstrip("/")
         self.sleep, self.max_retries = sleep, max_retries
+        self.on_page = on_page  # called with the number of entries of each page read
         self.http = httpx.Client(timeout=timeout)
         self._token, self._token_expires = None, 0.0
 
@@ -77,6 +117,7 @@ class GraphClient:
                 f"sign-in to Microsoft Entra ID failed: {error}",
                 response.status_code,
                 str(data.get("error", "")),
+                human=SIGNIN_REFUSED if response.status_code < 500 else UNEXPECTED,
             )
         self._token = data["access_token"]
         self._token_expires = time.monotonic() + max(int(data.get("expires_in", 3599)) - 120, 30)
@@ -98,7 +139,9 @@ class GraphClient:
                 response = self.http.get(url, headers={"Authorization": f"Bearer {self.token()}"})
             except httpx.TransportError as exc:
                 if attempt == self.max_retries:
-                    raise GraphError(f"Microsoft Graph is unreachable: {exc}") from exc
+                    raise GraphError(
+                        f"Microsoft Graph is unreachable: {exc}", human=UNREACHABLE
+                    ) from exc
                 self.sleep(2**attempt)
                 continue
             if response.status_code in (429, 503, 504) and attempt < self.max_retries:
@@ -132,6 +175,8 @@ class GraphClient:
         """Every page of a collection, following ``@odata.nextLink`` verbatim."""
         while url:
             page = self.get(url)
+            if self.on_page is not None:
+                self.on_page(len(page.get("value", [])))
             yield page
             url = page.get("@odata.nextLink")
 

@@ -1,6 +1,10 @@
 """Imports of managed users: CSV files and Microsoft Entra ID connections."""
 
+from datetime import timedelta
+
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from users.fields import EncryptedTextField
@@ -62,6 +66,13 @@ class CsvImport(TenantOwned):
             return 100
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
 
+    @property
+    def problem_rows(self) -> list[dict]:
+        """The stored problems with their reasons in the reader's language."""
+        from .csv_import import problem_text
+
+        return [{**p, "reason": problem_text(p)} for p in self.problems]
+
 
 class EntraConnection(TenantOwned):
     """The tenant's Microsoft Entra ID app registration and sync state."""
@@ -73,6 +84,11 @@ class EntraConnection(TenantOwned):
     class Scope(models.TextChoices):
         ALL = "all", _("All users")
         GROUPS = "groups", _("Members of chosen groups")
+
+    class RunState(models.TextChoices):
+        IDLE = "idle", _("Idle")
+        TESTING = "testing", _("Testing the connection")
+        IMPORTING = "importing", _("Importing")
 
     directory_id = models.CharField(_("Entra tenant ID"), max_length=64)
     client_id = models.CharField(_("client (application) ID"), max_length=64)
@@ -91,7 +107,15 @@ class EntraConnection(TenantOwned):
     delta_link = EncryptedTextField(blank=True, editable=False)
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_result = models.JSONField(default=dict, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)  # a sentence of graph.py
+    # "Test connection" and "Import now" run as tasks; the page shows what runs and how far.
+    run_state = models.CharField(
+        max_length=10, choices=RunState.choices, default=RunState.IDLE, editable=False
+    )
+    run_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    run_progress = models.PositiveIntegerField(default=0, editable=False)  # users read
+    tested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    test_ok = models.BooleanField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -99,6 +123,20 @@ class EntraConnection(TenantOwned):
 
     def __str__(self):
         return f"Entra ID {self.directory_id}"
+
+    @property
+    def is_running(self) -> bool:
+        """A run that has not reported for 15 minutes died with its worker."""
+        return (
+            self.run_state != self.RunState.IDLE
+            and self.run_started_at is not None
+            and timezone.now() - self.run_started_at < timedelta(minutes=15)
+        )
+
+    @property
+    def last_error_text(self) -> str:
+        """The stored problem in the reader's language."""
+        return gettext(self.last_error) if self.last_error else ""
 
     @property
     def groups(self) -> list[str]:

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from . import csv_service, entra
+from .graph import GraphError
 from .models import CsvImport, EntraConnection
 
 
@@ -29,9 +30,20 @@ def run_csv_import(import_id: int) -> None:
 
 
 @shared_task
-def sync_entra_connection(connection_id: int) -> dict:
+def sync_entra_connection(connection_id: int, interactive: bool = False) -> dict:
     connection = EntraConnection.objects.select_related("tenant").filter(pk=connection_id).first()
-    return entra.sync(connection) if connection is not None else {}
+    if connection is None:
+        return {}
+    try:
+        return entra.sync(connection, interactive=interactive)
+    except GraphError as exc:  # recorded on the connection, in words for its page
+        return {"error": exc.human}
+
+
+@shared_task
+def test_entra_connection(connection_id: int) -> bool:
+    connection = EntraConnection.objects.select_related("tenant").filter(pk=connection_id).first()
+    return entra.run_test(connection) if connection is not None else False
 
 
 @shared_task

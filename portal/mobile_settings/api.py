@@ -1,16 +1,19 @@
-"""REST API of the Apple credentials: read the status, upload a push certificate or token."""
+"""REST API of Mobile Security -> Settings: the Apple credentials' status, uploading a push
+certificate or an Apps and Books token, the purchased assets. ``apple/`` keeps only Apple's
+callbacks; this is the admin side, next to the settings page."""
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework import parsers, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from apple import expiry, push_certificates
+from apple.certificate_files import CertificateFileError
+from apple.models import PushCertificate, VppAsset, VppToken
+from apple.vpp import token_file, tokens
 from users.api import TenantScopedReadOnlyViewSet
 from users.audit import record
-
-from . import expiry, push_certificates
-from .certificate_files import CertificateFileError
-from .models import PushCertificate, VppAsset, VppToken
-from .vpp import token_file, tokens
 
 
 def _status(not_after) -> dict:
@@ -26,6 +29,7 @@ class PushCertificateUpload(serializers.Serializer):
     confirm_new_topic = serializers.BooleanField(required=False, default=False)
 
 
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class PushCertificateViewSet(viewsets.ViewSet):
     """GET: the tenant's push certificate. POST (multipart): install or renew one."""
 

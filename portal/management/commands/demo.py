@@ -1,10 +1,13 @@
-"""Create the demo tenant (number 123456) with a tenant admin and a reseller, idempotently."""
+"""Create the demo tenant (number 123456) with a tenant admin and a reseller, idempotently.
 
-from importlib import import_module
+Lives in portal, the one app that may use all others: accounts from users, the demo managed
+user, profile, terms and push certificate from enrollment.
+"""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from enrollment.demo import ensure_demo_enrollment
 from users.models import Account, Role, Tenant
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - printed on purpose; demo data only
@@ -29,7 +32,7 @@ class Command(BaseCommand):
             f"Tenant admin: {admin.username} / {DEMO_PASSWORD}",
             f"Reseller (both tenants): {reseller.username} / {DEMO_PASSWORD}",
         ]
-        lines += self._demo_enrollment(demo)
+        lines += [str(line) for line in ensure_demo_enrollment(demo)]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
 
     def _account(self, username, *, role, tenant):
@@ -40,14 +43,3 @@ class Command(BaseCommand):
             account.set_password(DEMO_PASSWORD)
             account.save()
         return account
-
-    def _demo_enrollment(self, tenant) -> list[str]:
-        """Demo managed user, profile and push certificate, when enrollment provides them."""
-        try:
-            demo = import_module("enrollment.demo")
-        except ModuleNotFoundError:
-            return []
-        result = demo.ensure_demo_enrollment(tenant)
-        if isinstance(result, dict):
-            return [f"{k}: {v}" for k, v in result.items()]
-        return [str(line) for line in result or []]

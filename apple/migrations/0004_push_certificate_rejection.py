@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('apple', '0002_vpp_and_push_renewal'),
+        ('apple', '0003_vpp_event_status_choices'),
     ]
 
     operations = [
