@@ -30,11 +30,7 @@ MODEL_REFERENCES = {"get_model", "ForeignKey", "OneToOneField", "ManyToManyField
 VIEW_MODULES = {"views", "public_views", "enduser_views", "api_views"}
 
 # Known exceptions, each with who removes it. Keep this empty when you can.
-TEMPORARY = {
-    # mdm/public_views.py answers the enrollment challenge with enrollment's view function;
-    # the mdm rewrite moves that into a service of enrollment.
-    ("mdm/public_views.py", "enrollment.public_views"),
-}
+TEMPORARY: set[tuple[str, str]] = set()
 
 
 def _app_of(dotted: str) -> str | None:

@@ -28,11 +28,7 @@ GETTEXT = {
     "npgettext_lazy",
 }
 # Known gaps in code another change owns: (path, msgid). Remove an entry when it is fixed.
-KNOWN_GAPS = {
-    # gettext inside an f-string is not extracted by makemessages; mdm/models.py is being
-    # rewritten in the mdm change, which moves it out of the f-string.
-    ("mdm/models.py", "device"),
-}
+KNOWN_GAPS: set[tuple[str, str]] = set()
 TEMPLATE_CALL = re.compile(
     r"\b(gettext|ngettext|pgettext|npgettext)\(((?:u'(?:[^'\\]|\\.)*'\s*,?\s*)+)"
 )

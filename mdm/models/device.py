@@ -90,7 +90,8 @@ class Device(TenantOwned):
 
     def __str__(self):
         owner = self.user.username if self.user_id else _("no user")
-        return f"{self.product_name or _('device')} ({owner})"
+        model = self.display_model or _("device")
+        return f"{model} ({owner})"
 
     @property
     def has_push_token(self) -> bool:
