@@ -34,7 +34,9 @@ def test_refresh_inventory_from_the_tile(browser_page, admin_user, make_device, 
     history = page.inner_text("#command-history")
     acknowledged = "Acknowledged" if language == "en" else "Bestätigt"
     assert "DeviceInformation" in history and acknowledged in history
-    assert Command.objects.filter(status="acknowledged", request_type="DeviceInformation").count() == 2
+    assert (
+        Command.objects.filter(status="acknowledged", request_type="DeviceInformation").count() == 2
+    )
     page.locator("#command-history tr:has-text('DeviceInformation') details summary").first.click()
     assert "Simulated iPhone" in page.inner_text("#command-history")
     assert "iPhone 16 Pro" in page.inner_text("#device-model")
