@@ -327,7 +327,8 @@ def bench(args, wrk, base_url, var_dir, server, users, password) -> int:
         for i in range(args.profile):
             put(*idle[1 + i % (len(idle) - 1)], "profiled idle")
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
     # --- throughput: short alternating rounds, so both see the same load on a shared machine --
     script = var_dir / "connect_poll.lua"

@@ -13,6 +13,7 @@ Two steps, the first before the body is parsed:
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 import threading
@@ -91,6 +92,12 @@ _ca_cache: dict[int, tuple[float, tuple[int, bool, x509.Certificate]]] = {}
 _ca_lock = threading.Lock()
 
 
+@functools.lru_cache(maxsize=1024)
+def _certificate(pem: str) -> x509.Certificate:
+    """Keyed by content: the same CA stays the same object while it is not replaced."""
+    return x509.load_pem_x509_certificate(pem.encode())
+
+
 def _tenant_ca(number: int, *, fresh: bool = False) -> tuple[int, bool, x509.Certificate] | None:
     """(tenant id, tenant active, CA certificate) of a tenant number, cached briefly. Only
     found CAs are cached, so a CA made a moment ago is seen at once."""
@@ -105,13 +112,19 @@ def _tenant_ca(number: int, *, fresh: bool = False) -> tuple[int, bool, x509.Cer
     )
     if row is None:
         return None
-    value = (row[0], row[1], x509.load_pem_x509_certificate(row[2].encode()))
+    value = (row[0], row[1], _certificate(row[2]))
     with _ca_lock:
         _ca_cache[number] = (now + _CA_TTL, value)
     return value
 
 
-def _issued_by_tenant(certificate: x509.Certificate, number: int):
+# Certificates already checked against their CA, by fingerprint: the CA's signature over a
+# device certificate does not change, so a poll need not verify it again (bounded, per process).
+_verified: dict[str, x509.Certificate] = {}
+_VERIFIED_MAX = 50_000
+
+
+def _issued_by_tenant(certificate: x509.Certificate, number: int, print_: str):
     """The tenant authority that issued this certificate, valid now; None otherwise."""
     now = timezone.now()
     if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
@@ -120,7 +133,12 @@ def _issued_by_tenant(certificate: x509.Certificate, number: int):
         authority = _tenant_ca(number, fresh=fresh)
         if authority is None:
             return None
+        if _verified.get(print_) is authority[2]:
+            return authority
         if x509util.signed_by(certificate, authority[2]):
+            if len(_verified) >= _VERIFIED_MAX:
+                _verified.clear()
+            _verified[print_] = authority[2]
             return authority
     return None
 
@@ -139,8 +157,9 @@ def identify(request) -> DeviceIdentity:
     """Step 1: the verified identity certificate of the request (raises DeviceAuthError)."""
     certificate = _certificate_from(request)
     number = _one(certificate.subject, NameOID.ORGANIZATION_NAME)
+    print_ = fingerprint(certificate)
     authority = (
-        _issued_by_tenant(certificate, int(number))
+        _issued_by_tenant(certificate, int(number), print_)
         if number.isdigit() and len(number) < 12
         else None
     )
@@ -156,7 +175,7 @@ def identify(request) -> DeviceIdentity:
     return DeviceIdentity(
         tenant_id=tenant_id,
         certificate=certificate,
-        fingerprint=fingerprint(certificate),
+        fingerprint=print_,
         session_public_id=uuid.UUID(match["id"]),
         bearer_hash=EnrollmentSession.hash_token(raw) if raw else None,
     )

@@ -289,5 +289,7 @@ MDM_PUSH_BATCH = int(os.environ.get("MDM_PUSH_BATCH", "5000"))
 # /metrics (Prometheus): a bearer token, and/or client addresses allowed without one.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_ALLOWED_IPS = [
-    a.strip() for a in os.environ.get("METRICS_ALLOWED_IPS", "127.0.0.1,::1").split(",") if a.strip()
+    a.strip()
+    for a in os.environ.get("METRICS_ALLOWED_IPS", "127.0.0.1,::1").split(",")
+    if a.strip()
 ]

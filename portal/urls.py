@@ -25,6 +25,8 @@ admin_urls = [
 ]
 
 urlpatterns = [
+    # Devices first: a device poll is the most frequent request and resolves in a few steps.
+    path("", include("mdm.public_urls")),
     path("", include((admin_urls, "portal"))),
     path("i18n/", include("django.conf.urls.i18n")),
     # Pages link the SVG icon; clients that ask for /favicon.ico by habit get it too.
@@ -38,7 +40,6 @@ urlpatterns = [
     # Devices
     path("", include("enrollment.public_urls")),
     path("", include("enrollment.scep.urls")),
-    path("", include("mdm.public_urls")),
     path("", include("apple.public_urls")),
     # End users
     path("", include("enrollment.enduser_urls")),
