@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import hypothesis_profile  # noqa: F401  (registers and loads the profile)
+
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # around it are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
