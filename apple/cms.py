@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 
 from asn1crypto import cms as asn1_cms
+from asn1crypto import core
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -110,6 +111,34 @@ def _verify_signature(
         raise CMSError("the signature does not match") from exc
 
 
+class _AnyValues(core.SetOf):
+    _child_spec = core.Any
+
+
+class _RawAttribute(core.Sequence):
+    _fields = [("type", asn1_cms.CMSAttributeType), ("values", _AnyValues)]
+
+
+class _RawAttributes(core.SetOf):
+    """Signed attributes with their values left undecoded: a mistyped value of an attribute
+    CMS does not need (e.g. SCEP's) must not stop the signature check."""
+
+    _child_spec = _RawAttribute
+
+
+def raw_signed_attributes(signer_info) -> list[tuple[str, list[core.Any]]]:
+    """``[(type name or dotted OID, [undecoded values])]`` of a SignerInfo's signed attributes;
+    decode a value with ``value.parse(spec)``. Raises ``CMSError`` on malformed structure."""
+    signed_attrs = signer_info["signed_attrs"]
+    if isinstance(signed_attrs, core.Void):
+        return []
+    try:
+        raw = _RawAttributes.load(b"\x31" + signed_attrs.dump()[1:], strict=True)
+        return [(a["type"].native, list(a["values"])) for a in raw]
+    except Exception as exc:  # asn1crypto raises many kinds of errors on garbage
+        raise CMSError(f"malformed signed attributes: {exc}") from exc
+
+
 # What Apple devices, scepclient and this module itself send; anything else is refused rather
 # than interpreted (strictness costs nothing here and removes whole classes of odd inputs).
 _SIGNED_DATA_VERSIONS = {"v1", "v3"}
@@ -175,15 +204,19 @@ def _verify(der: bytes, detached_content: bytes | None) -> VerifiedMessage:
     certificates = _certificates(signed_data)
     signer = _find_signer(signer_info, certificates)
     signed_attrs = signer_info["signed_attrs"]
-    if signed_attrs.native is not None:
-        if not len(signed_attrs):
+    if not isinstance(signed_attrs, core.Void):
+        attributes = raw_signed_attributes(signer_info)
+        if not attributes:
             raise CMSError("empty signed attributes")
         by_type: dict[str, list] = {}
-        for attribute in signed_attrs:
-            values = list(attribute["values"])
-            if len(values) != 1:
-                raise CMSError(f"attribute {attribute['type'].native} needs exactly one value")
-            by_type.setdefault(attribute["type"].native, []).append(values[0].native)
+        for name, values in attributes:
+            # Only the attributes CMS itself needs are decoded here; the others (e.g. SCEP's)
+            # are the caller's to read, after the signature is known to be good.
+            if name in ("message_digest", "content_type"):
+                if len(values) != 1:
+                    raise CMSError(f"attribute {name} needs exactly one value")
+                spec = asn1_cms.CMSAttribute._oid_specs[name]._child_spec
+                by_type.setdefault(name, []).append(values[0].parse(spec).native)
         digests = by_type.get("message_digest", [])
         if len(digests) != 1 or not isinstance(digests[0], bytes):
             raise CMSError("signed attributes without one message digest")
