@@ -1,5 +1,7 @@
 """REST API of the users app: managed users, CSV imports, the Entra ID sync."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -94,6 +96,18 @@ class ManagedUserViewSet(TenantScopedViewSet):
             self.request.user, "managed_user.created", serializer.save(tenant=self.request.tenant)
         )
 
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        description="All managed users of the tenant as CSV (the import's columns); cells that "
+        "a spreadsheet would run as a formula start with ``'``.",
+    )
+    @action(detail=False, methods=["get"], url_path="export.csv", url_name="export")
+    def export(self, request):
+        from .views import export_response
+
+        record(request.user, "users.csv_exported", tenant=request.tenant)
+        return export_response(request.tenant)
+
     def perform_update(self, serializer):
         record(self.request.user, "managed_user.updated", serializer.save())
 
@@ -145,9 +159,12 @@ class CsvImportViewSet(mixins.CreateModelMixin, TenantScopedReadOnlyViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        item = csv_service.start(
-            request.tenant, serializer.validated_data["file"], account=request.user
-        )
+        try:
+            item = csv_service.start(
+                request.tenant, serializer.validated_data["file"], account=request.user
+            )
+        except csv_service.UploadTooLarge as exc:
+            raise ValidationError({"file": ["The file is larger than 200 MB."]}) from exc
         item.refresh_from_db()
         return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)
 

@@ -4,7 +4,7 @@ from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
 from .audit import record
 from .forms import CsvConfirmForm, CsvUploadForm, EntraConnectionForm, ManagedUserForm
-from .imports import csv_import, csv_service, entra
+from .imports import csv_export, csv_import, csv_service, entra
 from .imports.graph import GraphError
 from .imports.models import CsvImport, EntraConnection
 from .models import ManagedUser, Tag
@@ -193,8 +193,31 @@ class CsvImportView(TenantAdminRequiredMixin, View):
                 },
                 status=400,
             )
-        item = csv_service.start(request.tenant, form.cleaned_data["file"], account=request.user)
+        try:
+            item = csv_service.start(
+                request.tenant, form.cleaned_data["file"], account=request.user
+            )
+        except csv_service.UploadTooLarge:
+            messages.error(request, _("The file is larger than 200 MB."))
+            return redirect("users:csv-import")
         return redirect("users:csv-import-detail", pk=item.pk)
+
+
+class UserExportView(TenantMemberRequiredMixin, View):
+    """All managed users of the tenant as CSV (the import's columns)."""
+
+    def get(self, request):
+        record(request.user, "users.csv_exported", tenant=request.tenant)
+        return export_response(request.tenant)
+
+
+def export_response(tenant):
+    response = StreamingHttpResponse(
+        csv_export.rows(tenant), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="users-{tenant.number}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
