@@ -61,9 +61,13 @@ def _certificates(signed_data) -> list[tuple[asn1_cms.CertificateChoices, x509.C
         if choice.name != "certificate":
             continue
         try:
-            result.append((choice.chosen, x509.load_der_x509_certificate(choice.chosen.dump())))
+            cert = x509.load_der_x509_certificate(choice.chosen.dump())
+            # cryptography parses names lazily: a malformed one would raise in the caller.
+            cert.subject.rfc4514_string()
+            cert.issuer.rfc4514_string()
         except ValueError:
             continue
+        result.append((choice.chosen, cert))
     return result
 
 

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 VECTOR = ROOT / "tests/fixtures/vectors/oreore-ios-mdm/spec/assets/enroll_body.der"
 PASSWORD = "bench-fuzz-2026"  # noqa: S105 - benchmark data
+WEIGHTS = {"discovery": 10, "enroll": 20, "scep": 20, "checkin": 25, "connect": 25}
 
 
 def free_port() -> int:
@@ -179,6 +180,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/bench_fuzz")
     parser.add_argument("--gunicorn-workers", type=int, default=2)
+    parser.add_argument(
+        "--targets",
+        default="discovery,enroll,scep,checkin,connect",
+        help="comma-separated subset of discovery, enroll, scep, checkin, connect",
+    )
     args = parser.parse_args()
 
     port = free_port()
@@ -292,6 +298,7 @@ def main() -> int:
         ]
 
         rng = random.Random(args.seed)
+        targets = [t for t in args.targets.split(",") if t in WEIGHTS]
         http = httpx.Client(timeout=60)
 
         def signed(body: bytes, style: str) -> dict:
@@ -324,9 +331,7 @@ def main() -> int:
             return "PUT", url, {"content": body, "headers": headers}
 
         def request():
-            target = rng.choices(
-                ("discovery", "enroll", "scep", "checkin", "connect"), (10, 20, 20, 25, 25)
-            )[0]
+            target = rng.choices(targets, [WEIGHTS[t] for t in targets])[0]
             if target == "discovery":
                 identifier = rng.choice(
                     (address, f"x-{rng.randint(0, 10**10)}@localhost", random_text(rng))

@@ -122,3 +122,18 @@ def test_any_byte_mutation_is_accepted_or_cms_error(position, value, cut):
 def test_random_bytes_are_cms_errors(data):
     with pytest.raises(cms.CMSError):
         cms.verify(b"\x30" + data)
+
+
+def test_signer_with_a_malformed_subject_is_a_cms_error():
+    # A name whose attribute value has the wrong ASN.1 type: cryptography loads the certificate
+    # and fails only when the subject is read; verify must fail at its own boundary instead.
+    info = asn1_cms.ContentInfo.load(DETACHED)
+    cert = info["content"]["certificates"][0].chosen
+    der = cert.dump()
+    cn = b"signer"
+    bad = der.replace(b"\x0c\x06" + cn, b"\x02\x06" + cn)  # UTF8String -> INTEGER
+    assert bad != der
+    signed = cms.sign(BODY, CERT, KEY, detached=True).replace(der, bad)
+    with pytest.raises(cms.CMSError):
+        message = cms.verify(signed, detached_content=BODY)
+        message.signer.subject  # noqa: B018 - must not be reached with a broken name
