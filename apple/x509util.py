@@ -54,11 +54,12 @@ def local_identity(
     """Paths of ``<stem>.pem``/``<stem>.key`` in ``directory``, made once (RSA 2048, ten years)."""
     cert_path, key_path = directory / f"{stem}.pem", directory / f"{stem}.key"
     if not cert_path.exists() or not key_path.exists():
-        directory.mkdir(parents=True, exist_ok=True)
+        from portal.files import private_dir, write_private
+
+        private_dir(directory)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         cert = self_signed(key, subject, days=3650, extensions=extensions)
-        key_path.write_bytes(private_key_pem(key))
-        key_path.chmod(0o600)
+        write_private(key_path, private_key_pem(key))
         cert_path.write_bytes(certificate_pem(cert))
     return str(cert_path), str(key_path)
 

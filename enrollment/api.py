@@ -1,11 +1,12 @@
 """REST API of enrollment: profiles, invitations (create = send), enrollment addresses."""
 
+from django.forms.models import model_to_dict
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from users.api import TenantScopedReadOnlyViewSet, TenantScopedViewSet
+from users.api import StrictModelSerializer, TenantScopedReadOnlyViewSet, TenantScopedViewSet
 from users.models import ManagedUser
 
 from . import invitations
@@ -14,7 +15,7 @@ from .forms import ProfileForm
 from .models import Invitation, Profile
 
 
-class ProfileSerializer(serializers.ModelSerializer):
+class ProfileSerializer(StrictModelSerializer):
     class Meta:
         model = Profile
         fields = [
@@ -37,7 +38,9 @@ class ProfileViewSet(TenantScopedViewSet):
 
     def _save_through_form(self, serializer, instance=None):
         # One set of rules (PEM check, single default) for UI and API: the form's.
-        form = ProfileForm(data={**serializer.validated_data}, instance=instance)
+        # A PATCH sends only what changes: the form sees the stored values for the rest.
+        current = model_to_dict(instance, fields=ProfileForm._meta.fields) if instance else {}
+        form = ProfileForm(data={**current, **serializer.validated_data}, instance=instance)
         if instance is None:
             form.instance.tenant = self.request.tenant
         if not form.is_valid():
@@ -51,7 +54,7 @@ class ProfileViewSet(TenantScopedViewSet):
         self._save_through_form(serializer, serializer.instance)
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(StrictModelSerializer):
     user = serializers.PrimaryKeyRelatedField(queryset=ManagedUser.objects.none())
     status = serializers.CharField(read_only=True)
 

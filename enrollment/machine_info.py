@@ -50,12 +50,18 @@ def parse(body: bytes) -> MachineInfo:
         except cms.CMSError as exc:
             raise MachineInfoError(f"bad CMS signature: {exc}") from exc
         if settings.ENROLLMENT_VERIFY_DEVICE_SIGNATURE:
-            _check_device_chain(message.signer, message.certificates)
+            try:
+                _check_device_chain(message.signer, message.certificates)
+            except MachineInfoError:
+                raise
+            except Exception as exc:  # odd keys or hash algorithms in a device's chain
+                raise MachineInfoError(f"unusable device certificate chain: {exc}") from exc
         content = message.content
     else:
         content = body
     try:
-        data = plist.loads(content, max_size=MAX_BODY)
+        # NUL characters cannot be stored (PostgreSQL) and are never in a real device's info.
+        data = plist.loads(content, max_size=MAX_BODY, reject_nul=True)
     except plist.PlistError as exc:
         raise MachineInfoError(str(exc)) from exc
     # Identifiers that user enrollment forbids are dropped rather than kept by accident.

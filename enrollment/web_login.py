@@ -7,7 +7,7 @@ which part was wrong (unknown user, no password, wrong password, wrong code).
 from dataclasses import dataclass
 
 from users.models import ManagedUser
-from users.throttle import Throttle
+from users.throttle import Throttle, fold
 
 from .addresses import parse_address
 
@@ -39,6 +39,18 @@ def find_user(tenant, identifier: str) -> ManagedUser | None:
     )
 
 
+def throttle_identity(tenant, identifier: str) -> str:
+    """Who the throttle counts: the user the lookup would find, so ``alice``,
+    ``alice-123456@any.domain`` and ``ALICE`` share one counter (the lookup ignores the domain
+    and case)."""
+    identifier = identifier.strip()
+    if "@" in identifier:
+        parsed = parse_address(identifier)
+        if parsed is not None and parsed.tenant_number == tenant.number:
+            return fold(parsed.username)
+    return fold(identifier)
+
+
 def _totp():
     try:
         from users import totp
@@ -50,7 +62,7 @@ def _totp():
 def authenticate(
     tenant, identifier: str, password: str, code: str, remote_addr: str
 ) -> LoginResult:
-    key = (str(tenant.number), identifier.strip().lower())
+    key = (str(tenant.number), throttle_identity(tenant, identifier))
     if per_identifier.is_locked(*key) or per_address.is_locked(remote_addr or "-"):
         return LoginResult(throttled=True)
     user = find_user(tenant, identifier)

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
 from django.utils.translation import gettext as _
 
-from users.throttle import Throttle, client_ip
+from users.throttle import Throttle, admin_login_key, client_ip
 
 
 class PortalFormRenderer(TemplatesSetting):
@@ -17,21 +17,35 @@ class PortalFormRenderer(TemplatesSetting):
 login_throttle = Throttle(
     "admin-login", limit=settings.LOGIN_THROTTLE_LIMIT, window=settings.LOGIN_THROTTLE_WINDOW
 )
+# Many usernames from one address (password spraying) are capped too.
+login_address_throttle = Throttle(
+    "admin-login-ip",
+    limit=settings.LOGIN_THROTTLE_ADDRESS_LIMIT,
+    window=settings.LOGIN_THROTTLE_WINDOW,
+)
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    """Refuses sign-in for a username/address pair after too many failures."""
+    """Refuses sign-in for a username/address pair after too many failures, and for an
+    address after too many failures with any usernames."""
 
     def clean(self):
-        username = self.data.get("username", "")
+        # Keyed on the username the backend will look up, not on what was typed: "  admin"
+        # and a full-width "ａdmin" are the same account and share the counter.
+        username = admin_login_key(self.data.get("username", ""))
         address = client_ip(self.request)
-        if login_throttle.is_locked(username, address):
-            minutes = max(1, login_throttle.retry_after(username, address) // 60)
-            raise self.get_throttled_error(minutes)
+        for throttle, key in (
+            (login_throttle, (username, address)),
+            (login_address_throttle, (address,)),
+        ):
+            if throttle.is_locked(*key):
+                minutes = max(1, throttle.retry_after(*key) // 60)
+                raise self.get_throttled_error(minutes)
         try:
             data = super().clean()
         except Exception:
             login_throttle.failure(username, address)
+            login_address_throttle.failure(address)
             raise
         login_throttle.reset(username, address)
         return data

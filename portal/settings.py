@@ -14,9 +14,10 @@ import dj_database_url
 from cryptography.fernet import Fernet
 from django.utils.translation import gettext_lazy as _
 
+from portal.files import private_dir, touch_private, write_private
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR = private_dir(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -27,8 +28,7 @@ def _persistent_secret(name: str, make) -> str:
     """A secret generated once for the embedded default and kept in ``var/``."""
     path = VAR_DIR / name
     if not path.exists():
-        path.write_text(make())
-        path.chmod(0o600)
+        write_private(path, make().encode())
     return path.read_text().strip()
 
 
@@ -55,6 +55,19 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 SESSION_COOKIE_SECURE = PORTAL_BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS only, remembered by browsers (HSTS), for a public https address. Not for localhost:
+# HSTS there would stick to every local port of the developer's browser.
+_PUBLIC_HTTPS = SESSION_COOKIE_SECURE and PORTAL_HOST not in {"localhost", "127.0.0.1", "::1"}
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("SECURE_HSTS_SECONDS", "31536000" if _PUBLIC_HTTPS else "0")
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", _PUBLIC_HTTPS)
+# Load balancers probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Preloading is a decision for the operator (SECURE_HSTS_PRELOAD), not a default.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # Secrets at rest: comma-separated Fernet keys, newest first; older ones still decrypt.
 FIELD_ENCRYPTION_KEYS = [
@@ -94,6 +107,7 @@ FORM_RENDERER = "portal.forms.PortalFormRenderer"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -129,6 +143,8 @@ TEMPLATES = [
     },
 ]
 
+if not os.environ.get("DATABASE_URL"):
+    touch_private(VAR_DIR / "portal.sqlite3")
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
@@ -216,6 +232,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"MDM Portal <noreply@
 # Sign-in throttling: failures per (account name, client address) in a sliding window.
 LOGIN_THROTTLE_LIMIT = int(os.environ.get("LOGIN_THROTTLE_LIMIT", "5"))
 LOGIN_THROTTLE_WINDOW = int(os.environ.get("LOGIN_THROTTLE_WINDOW", "900"))
+LOGIN_THROTTLE_ADDRESS_LIMIT = int(os.environ.get("LOGIN_THROTTLE_ADDRESS_LIMIT", "30"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -224,6 +241,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["users.api_auth.TenantPermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON only (uploads declare multipart themselves): form encodings cannot carry the types
+    # the schema promises (a missing boolean would read as false).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
@@ -235,6 +256,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Uploads are binary in requests, not URIs (request and response components differ).
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.schema.document_errors",
+    ],
+    # Two models have a "kind" with different choices; each gets its own enum name.
+    "ENUM_NAME_OVERRIDES": {
+        "ProfileKindEnum": "enrollment.models.Profile.Kind",
+        "InvitationKindEnum": "enrollment.models.Invitation.Kind",
+    },
 }
 
 LOGGING = {

@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from portal.files import private_dir, write_private
+
 
 @dataclass(frozen=True)
 class LocalTLS:
@@ -36,19 +38,19 @@ def _name(cn: str) -> x509.Name:
 
 
 def _write_key(path: Path, key) -> None:
-    path.write_bytes(
+    write_private(
+        path,
         key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
-        )
+        ),
     )
-    path.chmod(0o600)
 
 
 def ensure_local_tls(directory: Path, hostnames: tuple[str, ...] = ("localhost",)) -> LocalTLS:
     """Create (once) a local CA and a server certificate for ``hostnames`` in ``directory``."""
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     ca_path, ca_key_path = directory / "local-ca.pem", directory / "local-ca.key"
     names = sorted(set(hostnames) | {"localhost", "127.0.0.1"})
     tag = "-".join(n.replace(":", "_") for n in names)
@@ -108,7 +110,14 @@ def ensure_local_tls(directory: Path, hostnames: tuple[str, ...] = ("localhost",
     return LocalTLS(ca_path=ca_path, cert_path=cert_path, key_path=key_path)
 
 
+SERVER_NAME = "MDM-Portal"
+
+
 class _TLSHandler(WSGIRequestHandler):
+    # No Python version in the Server header (also of error pages the handler writes itself).
+    server_version = SERVER_NAME
+    sys_version = ""
+
     def get_environ(self):
         # The request came over TLS: Django's request.is_secure() and CSRF origin checks rely
         # on the WSGI scheme being https.
@@ -123,6 +132,20 @@ class _QuietHandler(_TLSHandler):
         pass
 
 
+def _server_header(app):
+    """wsgiref adds ``Server: WSGIServer/0.2 CPython/3.x`` unless the app sets one."""
+
+    def wrapped(environ, start_response):
+        def start(status, headers, exc_info=None):
+            if not any(name.lower() == "server" for name, _ in headers):
+                headers = [*headers, ("Server", SERVER_NAME)]
+            return start_response(status, headers, exc_info)
+
+        return app(environ, start)
+
+    return wrapped
+
+
 class ThreadedTLSServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -132,7 +155,7 @@ class ThreadedTLSServer(ThreadingMixIn, WSGIServer):
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(tls.cert_path, tls.key_path)
         self._context = context
-        self.set_app(app)
+        self.set_app(_server_header(app))
 
     def get_request(self):
         # Handshake in the request thread, not in the accept loop, so one slow client

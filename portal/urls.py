@@ -50,3 +50,6 @@ urlpatterns = [
 
 if settings.DEBUG:
     urlpatterns += static(settings.STATIC_URL, document_root=settings.STATIC_ROOT)
+
+# The API answers unknown URLs in JSON like every other API error (and as its schema says).
+handler404 = "portal.views.page_not_found"

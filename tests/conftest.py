@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import hypothesis_profile  # noqa: F401  (registers and loads the profile)
+
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # around it are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -236,10 +238,25 @@ def browser_page(_browser, live_tls_server):
         base_url=live_tls_server.url,
         permissions=["clipboard-read", "clipboard-write"],
     )
+    # Every page reports Content-Security-Policy violations (see ``csp_violations``).
+    context.add_init_script(
+        "window.__csp = []; document.addEventListener('securitypolicyviolation', (e) =>"
+        " window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
     page = context.new_page()
+    page.csp_console = []
+    page.on(
+        "console",
+        lambda m: "Content Security Policy" in m.text and page.csp_console.append(m.text),
+    )
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+def csp_violations(page) -> list[str]:
+    """CSP violations of the current page (events) and of all pages so far (console)."""
+    return [*page.evaluate("window.__csp || []"), *page.csp_console]
 
 
 def browser_login(page, username, password=TEST_PASSWORD):

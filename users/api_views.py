@@ -1,11 +1,20 @@
 """REST API of the users app: managed users, CSV imports, the Entra ID sync."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from .api import TenantScopedReadOnlyViewSet, TenantScopedViewSet
+from portal.schema import SingletonSchema
+
+from .api import (
+    StrictCharField,
+    StrictModelSerializer,
+    TenantScopedReadOnlyViewSet,
+    TenantScopedViewSet,
+)
 from .audit import record
 from .imports import csv_service
 from .imports.models import CsvImport, EntraConnection
@@ -14,13 +23,13 @@ from .tags import tags_for_names
 
 
 class TagNames(serializers.ListField):
-    child = serializers.CharField(max_length=64)
+    child = StrictCharField(max_length=64)
 
     def to_representation(self, manager):
         return [tag.name for tag in manager.all()]
 
 
-class ManagedUserSerializer(serializers.ModelSerializer):
+class ManagedUserSerializer(StrictModelSerializer):
     tags = TagNames(required=False)
 
     class Meta:
@@ -88,6 +97,18 @@ class ManagedUserViewSet(TenantScopedViewSet):
             self.request.user, "managed_user.created", serializer.save(tenant=self.request.tenant)
         )
 
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        description="All managed users of the tenant as CSV (the import's columns); cells that "
+        "a spreadsheet would run as a formula start with ``'``.",
+    )
+    @action(detail=False, methods=["get"], url_path="export.csv", url_name="export")
+    def export(self, request):
+        from .views import export_response
+
+        record(request.user, "users.csv_exported", tenant=request.tenant)
+        return export_response(request.tenant)
+
     def perform_update(self, serializer):
         record(self.request.user, "managed_user.updated", serializer.save())
 
@@ -128,14 +149,19 @@ class CsvImportSerializer(serializers.ModelSerializer):
         return csv_service.progress(item)
 
 
+class CsvImportConfirm(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=CsvImport.Mode.choices, required=False)
+
+
 class CsvImportViewSet(mixins.CreateModelMixin, TenantScopedReadOnlyViewSet):
     """POST a CSV file (multipart ``file``): it is validated; then POST ``confirm`` with a
     ``mode`` (``skip`` or ``all``) to import. GET shows progress and the report."""
 
     queryset = CsvImport.objects.all()
     serializer_class = CsvImportSerializer
-    parser_classes = [parsers.MultiPartParser, parsers.FormParser, parsers.JSONParser]
+    parser_classes = [parsers.MultiPartParser, parsers.JSONParser]
 
+    @extend_schema(request={"multipart/form-data": CsvImportSerializer})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -148,7 +174,8 @@ class CsvImportViewSet(mixins.CreateModelMixin, TenantScopedReadOnlyViewSet):
         item.refresh_from_db()
         return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)
 
-    @action(detail=True, methods=["post"])
+    @extend_schema(request=CsvImportConfirm, responses=CsvImportSerializer)
+    @action(detail=True, methods=["post"], parser_classes=[parsers.JSONParser])
     def confirm(self, request, pk=None):
         item = self.get_object()
         mode = request.data.get("mode", CsvImport.Mode.SKIP_INVALID)
@@ -170,11 +197,17 @@ class EntraSyncSerializer(serializers.Serializer):
     last_error = serializers.CharField(required=False)
 
 
+class EntraSyncStarted(serializers.Serializer):
+    started = serializers.BooleanField()
+
+
 class EntraSyncViewSet(viewsets.ViewSet):
     """GET: the Entra ID connection's last sync. POST: start a sync now."""
 
     serializer_class = EntraSyncSerializer
+    schema = SingletonSchema()
 
+    @extend_schema(responses=EntraSyncSerializer)
     def list(self, request):
         connection = EntraConnection.objects.for_tenant(request.tenant).first()
         if connection is None:
@@ -192,6 +225,7 @@ class EntraSyncViewSet(viewsets.ViewSet):
             }
         )
 
+    @extend_schema(request=None, responses={202: EntraSyncStarted})
     def create(self, request):
         from .imports import entra
         from .imports.tasks import sync_entra_connection

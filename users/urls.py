@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.UserUpdateView.as_view(), name="edit"),
     path("<int:pk>/delete/", views.UserDeleteView.as_view(), name="delete"),
     path("<int:pk>/password-link/", views.UserPasswordLinkView.as_view(), name="password-link"),
+    path("export.csv", views.UserExportView.as_view(), name="export"),
     path("import/csv/", views.CsvImportView.as_view(), name="csv-import"),
     path("import/csv/template.csv", views.csv_template, name="csv-template"),
     path("import/csv/<int:pk>/", views.CsvImportDetailView.as_view(), name="csv-import-detail"),

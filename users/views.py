@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
@@ -15,7 +15,7 @@ from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 from . import signals
 from .audit import record
 from .forms import CsvConfirmForm, CsvUploadForm, EntraConnectionForm, ManagedUserForm
-from .imports import csv_import, csv_service, entra
+from .imports import csv_export, csv_import, csv_service, entra
 from .imports.models import CsvImport, EntraConnection
 from .models import ManagedUser, Tag
 from .signals import first_answer, managed_users_deactivated
@@ -202,6 +202,23 @@ class CsvImportView(TenantAdminRequiredMixin, View):
                 status=400,
             )
         return redirect("users:csv-import-detail", pk=item.pk)
+
+
+class UserExportView(TenantMemberRequiredMixin, View):
+    """All managed users of the tenant as CSV (the import's columns)."""
+
+    def get(self, request):
+        record(request.user, "users.csv_exported", tenant=request.tenant)
+        return export_response(request.tenant)
+
+
+def export_response(tenant):
+    response = StreamingHttpResponse(
+        csv_export.rows(tenant), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="users-{tenant.number}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -77,15 +77,38 @@ class PkiMessage:
     fail_info: str = ""
 
 
-def _attribute(signed_attrs, name):
-    for attr in signed_attrs:
-        if attr["type"].native == name:
-            return attr["values"][0].native
+class MalformedPkiMessage(ScepProtocolError):
+    """Correctly signed, but its SCEP fields are missing or mistyped: answer with a failure
+    CertRep addressed with whatever could be read (``reply_to``)."""
+
+    def __init__(self, message: str, reply_to: PkiMessage, fail_info: str = FAIL_BAD_REQUEST):
+        super().__init__(message, fail_info)
+        self.reply_to = reply_to
+
+
+def _attribute(attributes, name, kind):
+    for attr_name, values in attributes:
+        if attr_name == name:
+            spec = asn1_cms.CMSAttribute._oid_specs[name]._child_spec
+            value = values[0].parse(spec).native
+            if not isinstance(value, kind):
+                raise TypeError(f"{name} is not {kind.__name__}")
+            return value
     return None
 
 
+def _safe_attribute(attributes, name, kind):
+    try:
+        return _attribute(attributes, name, kind)
+    except Exception:  # mistyped: treated as absent where only a reply needs it
+        return None
+
+
 def parse_pki_message(der: bytes) -> PkiMessage:
-    """Verify the signature (by the certificate in the message) and read the SCEP fields."""
+    """Verify the signature (by the certificate in the message) and read the SCEP fields.
+
+    ``ScepProtocolError``: unreadable or not correctly signed (no reply possible);
+    ``MalformedPkiMessage``: signed, but the SCEP fields are wrong (reply with a failure)."""
     try:
         info = asn1_cms.ContentInfo.load(der)
         # Failure replies carry no envelope: their digest is over empty content.
@@ -96,19 +119,33 @@ def parse_pki_message(der: bytes) -> PkiMessage:
         verified = cms.verify(der, detached_content=b"" if absent else None)
     except cms.CMSError as exc:
         raise ScepProtocolError(f"bad signature: {exc}", FAIL_BAD_MESSAGE_CHECK) from exc
-    signed_attrs = info["content"]["signer_infos"][0]["signed_attrs"]
-    message_type = _attribute(signed_attrs, "message_type")
-    transaction_id = _attribute(signed_attrs, "transaction_id")
+    signed_attrs = cms.raw_signed_attributes(info["content"]["signer_infos"][0])
+    # What a failure reply needs, read leniently first.
+    reply_to = PkiMessage(
+        message_type="",
+        transaction_id=_safe_attribute(signed_attrs, "transaction_id", str) or "",
+        sender_nonce=_safe_attribute(signed_attrs, "sender_nonce", bytes) or b"",
+        signer=verified.signer,
+        envelope=b"",
+    )
+    try:
+        message_type = _attribute(signed_attrs, "message_type", str)
+        transaction_id = _attribute(signed_attrs, "transaction_id", str)
+        sender_nonce = _attribute(signed_attrs, "sender_nonce", bytes) or b""
+        pki_status = _attribute(signed_attrs, "pki_status", str) or ""
+        fail_info = _attribute(signed_attrs, "fail_info", str) or ""
+    except Exception as exc:  # wrong ASN.1 types inside the SCEP attributes
+        raise MalformedPkiMessage(f"malformed SCEP attribute: {exc}", reply_to) from exc
     if not message_type or not transaction_id:
-        raise ScepProtocolError("messageType or transactionID missing")
+        raise MalformedPkiMessage("messageType or transactionID missing", reply_to)
     return PkiMessage(
         message_type=message_type,
         transaction_id=transaction_id,
-        sender_nonce=_attribute(signed_attrs, "sender_nonce") or b"",
+        sender_nonce=sender_nonce,
         signer=verified.signer,
         envelope=verified.content,
-        pki_status=_attribute(signed_attrs, "pki_status") or "",
-        fail_info=_attribute(signed_attrs, "fail_info") or "",
+        pki_status=pki_status,
+        fail_info=fail_info,
     )
 
 
@@ -196,7 +233,7 @@ def decrypt_envelope(envelope_der: bytes, private_key) -> bytes:
         return unpadder.update(padded) + unpadder.finalize()
     except ScepProtocolError:
         raise
-    except ValueError as exc:
+    except Exception as exc:  # wrong key, key length, IV or padding: all the same to the client
         raise ScepProtocolError(
             f"cannot decrypt the envelope: {exc}", FAIL_BAD_MESSAGE_CHECK
         ) from exc

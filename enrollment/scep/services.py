@@ -17,7 +17,7 @@ import secrets
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AttributeOID, ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -144,15 +144,23 @@ def _claim_challenge(tenant, raw: str, subject_cn: str) -> ScepChallenge:
 
 
 def _csr_fields(csr: x509.CertificateSigningRequest) -> tuple[str, str]:
-    if not csr.is_signature_valid:
-        raise ScepFailure("the CSR signature is invalid", protocol.FAIL_BAD_MESSAGE_CHECK)
-    names = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    # cryptography parses CSRs lazily: any part may raise on a corrupt one.
     try:
+        key = csr.public_key()
+        valid = csr.is_signature_valid
+        names = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        cn = names[0].value if len(names) == 1 else ""
         raw = csr.attributes.get_attribute_for_oid(AttributeOID.CHALLENGE_PASSWORD).value
     except x509.AttributeNotFound as exc:
         raise ScepFailure("the CSR has no challenge password") from exc
+    except Exception as exc:  # ValueError, UnsupportedAlgorithm, ...
+        raise ScepFailure(f"corrupt CSR: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+        raise ScepFailure("the CSR's key is neither RSA nor EC", protocol.FAIL_BAD_ALG)
+    if not valid:
+        raise ScepFailure("the CSR signature is invalid", protocol.FAIL_BAD_MESSAGE_CHECK)
     challenge = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
-    return (names[0].value if len(names) == 1 else ""), challenge
+    return (cn if isinstance(cn, str) else ""), challenge
 
 
 def _issue(tenant, csr, subject_cn: str) -> x509.Certificate:
@@ -189,7 +197,11 @@ def handle_pki_operation(tenant, der: bytes) -> bytes:
     """Answer a PKCSReq with a CertRep. Raises ``ScepProtocolError`` when not even a reply
     can be addressed (unsigned or unreadable message)."""
     ca_cert, ca_key = _ca(tenant)
-    request = protocol.parse_pki_message(der)
+    try:
+        request = protocol.parse_pki_message(der)
+    except protocol.MalformedPkiMessage as exc:
+        log.info("SCEP request refused for tenant %s: %s", tenant.number, exc)
+        return protocol.cert_rep(exc.reply_to, ca_cert, ca_key, fail_info=exc.fail_info)
     try:
         if request.message_type not in (protocol.PKCS_REQ, protocol.RENEWAL_REQ):
             raise ScepFailure(f"unsupported messageType {request.message_type}")
@@ -200,6 +212,9 @@ def handle_pki_operation(tenant, der: bytes) -> bytes:
             raise ScepFailure(str(exc), exc.fail_info) from exc
         except ValueError as exc:
             raise ScepFailure(f"not a CSR: {exc}") from exc
+        # The answer is encrypted to the signer's key, which only works with RSA.
+        if not isinstance(request.signer.public_key(), rsa.RSAPublicKey):
+            raise ScepFailure("the request is not signed with an RSA key", protocol.FAIL_BAD_ALG)
         subject_cn, raw_challenge = _csr_fields(csr)
         with transaction.atomic():
             challenge = _claim_challenge(tenant, raw_challenge, subject_cn)

@@ -4,6 +4,7 @@ callbacks; this is the admin side, next to the settings page."""
 
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
+from drf_spectacular.utils import extend_schema
 from rest_framework import parsers, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -12,6 +13,7 @@ from apple import expiry, push_certificates
 from apple.certificate_files import CertificateFileError
 from apple.models import PushCertificate, VppAsset, VppToken
 from apple.vpp import token_file, tokens
+from portal.schema import SingletonSchema
 from users.api import TenantScopedReadOnlyViewSet
 from users.audit import record
 
@@ -29,12 +31,28 @@ class PushCertificateUpload(serializers.Serializer):
     confirm_new_topic = serializers.BooleanField(required=False, default=False)
 
 
+class _ExpiryStatus(serializers.Serializer):
+    status = serializers.CharField()
+    days_left = serializers.IntegerField(allow_null=True)
+
+
+class PushCertificateStatus(_ExpiryStatus):
+    installed = serializers.BooleanField()
+    topic = serializers.CharField(required=False)
+    apple_id = serializers.CharField(required=False, allow_blank=True)
+    serial = serializers.CharField(required=False)
+    not_before = serializers.DateTimeField(required=False, allow_null=True)
+    not_after = serializers.DateTimeField(required=False, allow_null=True)
+    is_demo = serializers.BooleanField(required=False)
+
+
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class PushCertificateViewSet(viewsets.ViewSet):
     """GET: the tenant's push certificate. POST (multipart): install or renew one."""
 
-    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+    parser_classes = [parsers.MultiPartParser]
     serializer_class = PushCertificateUpload
+    schema = SingletonSchema()
 
     def _describe(self, row: PushCertificate | None) -> dict:
         if row is None or not row.is_installed:
@@ -50,9 +68,14 @@ class PushCertificateViewSet(viewsets.ViewSet):
             **_status(row.not_after),
         }
 
+    @extend_schema(responses=PushCertificateStatus)
     def list(self, request):
         return Response(self._describe(PushCertificate.objects.for_tenant(request.tenant).first()))
 
+    @extend_schema(
+        request={"multipart/form-data": PushCertificateUpload},
+        responses={201: PushCertificateStatus},
+    )
     def create(self, request):
         upload = PushCertificateUpload(data=request.data)
         upload.is_valid(raise_exception=True)
@@ -78,11 +101,23 @@ class VppTokenUpload(serializers.Serializer):
     confirm_takeover = serializers.BooleanField(required=False, default=False)
 
 
+class VppTokenStatus(_ExpiryStatus):
+    installed = serializers.BooleanField()
+    org_name = serializers.CharField(required=False, allow_blank=True)
+    location = serializers.CharField(required=False, allow_blank=True)
+    country = serializers.CharField(required=False, allow_blank=True)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    token_status = serializers.CharField(required=False, allow_blank=True)
+    other_mdm = serializers.CharField(required=False, allow_blank=True)
+    last_synced_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
 class VppTokenViewSet(viewsets.ViewSet):
     """GET: the tenant's Apps and Books token. POST (multipart): upload or replace it."""
 
-    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+    parser_classes = [parsers.MultiPartParser]
     serializer_class = VppTokenUpload
+    schema = SingletonSchema()
 
     def _describe(self, row: VppToken | None) -> dict:
         if row is None:
@@ -99,9 +134,11 @@ class VppTokenViewSet(viewsets.ViewSet):
             **_status(row.expires_at),
         }
 
+    @extend_schema(responses=VppTokenStatus)
     def list(self, request):
         return Response(self._describe(VppToken.objects.for_tenant(request.tenant).first()))
 
+    @extend_schema(request={"multipart/form-data": VppTokenUpload}, responses={201: VppTokenStatus})
     def create(self, request):
         upload = VppTokenUpload(data=request.data)
         upload.is_valid(raise_exception=True)

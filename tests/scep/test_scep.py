@@ -139,42 +139,61 @@ def test_envelope_round_trip(tenant, cipher):
 SCEPCLIENT = shutil.which("scepclient")
 
 
+def _scepclient(url, ca_path, challenge, directory, cn=CN):
+    """One scepclient run in its own directory: it keeps its key and CSR next to the
+    certificate and would silently reuse a stale ``csr.pem`` from an earlier run."""
+    directory.mkdir()
+    cert = directory / "cert.pem"
+    result = subprocess.run(  # noqa: S603 - a fixed binary with our arguments
+        [
+            SCEPCLIENT,
+            "-server-url",
+            url,
+            "-challenge",
+            challenge,
+            "-cn",
+            cn,
+            "-private-key",
+            str(directory / "key.pem"),
+            "-certificate",
+            str(cert),
+        ],
+        cwd=directory,
+        env={**os.environ, "SSL_CERT_FILE": str(ca_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result, cert
+
+
 @pytest.mark.skipif(SCEPCLIENT is None, reason="scepclient not installed (apt-get install scep)")
-def test_scepclient_good_wrong_and_reused_challenge(scep, tenant, tmp_path):
+def test_scepclient_good_challenge(scep, tenant, tmp_path):
     url, ca_path = scep
-    env = {**os.environ, "SSL_CERT_FILE": str(ca_path)}
-
-    def run(challenge, name):
-        key, cert = tmp_path / f"{name}.key", tmp_path / f"{name}.pem"
-        return subprocess.run(  # noqa: S603 - a fixed binary with our arguments
-            [
-                SCEPCLIENT,
-                "-server-url",
-                url,
-                "-challenge",
-                challenge,
-                "-cn",
-                CN,
-                "-private-key",
-                str(key),
-                "-certificate",
-                str(cert),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ), cert
-
-    challenge = services.issue_challenge(tenant, subject_cn=CN)
-    result, cert_path = run(challenge, "good")
+    result, cert_path = _scepclient(
+        url, ca_path, services.issue_challenge(tenant, subject_cn=CN), tmp_path / "good"
+    )
     assert result.returncode == 0, result.stderr
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     assert services.verify_device_certificate(tenant, cert)
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == CN
-
-    result, cert_path = run("wrong-challenge", "wrong")
-    assert result.returncode != 0 and not cert_path.exists()
-    result, cert_path = run(challenge, "reused")
-    assert result.returncode != 0 and not cert_path.exists()
     assert IssuedCertificate.objects.count() == 1
+
+
+@pytest.mark.skipif(SCEPCLIENT is None, reason="scepclient not installed (apt-get install scep)")
+@pytest.mark.parametrize("case", ["wrong", "reused"])
+def test_scepclient_refused_challenge(scep, tenant, tmp_path, caplog, case):
+    url, ca_path = scep
+    challenge = services.issue_challenge(tenant, subject_cn=CN)
+    if case == "reused":
+        first, _ = _scepclient(url, ca_path, challenge, tmp_path / "first")
+        assert first.returncode == 0, first.stderr
+    used = "wrong-challenge" if case == "wrong" else challenge
+    with caplog.at_level("INFO", logger="enrollment.scep"):
+        result, cert_path = _scepclient(url, ca_path, used, tmp_path / case)
+    assert result.returncode != 0 and not cert_path.exists()
+    # The client sees a failure CertRep (badRequest); the server logs why.
+    assert "badRequest" in result.stdout + result.stderr, result.stdout + result.stderr
+    reason = "unknown challenge" if case == "wrong" else "challenge already used"
+    assert reason in caplog.text
+    assert IssuedCertificate.objects.count() == (1 if case == "reused" else 0)

@@ -57,7 +57,16 @@ FIELDS = {
     "managed_apple_id": "managed_apple_id",
     "comment": "comment",
 }
-LIMITS = {"username": 64, "firstname": 150, "lastname": 150, "email": 254, "managed_apple_id": 254}
+LIMITS = {
+    "username": 64,
+    "firstname": 150,
+    "lastname": 150,
+    "email": 254,
+    "managed_apple_id": 254,
+    "comment": 2000,
+    "tags": 4000,
+}
+MAX_TAGS_PER_CELL = 20
 BATCH = 1000
 MAX_PROBLEMS = 1000
 _email = EmailValidator()
@@ -146,11 +155,28 @@ def open_rows(path) -> tuple[str, list[str], Iterator[Row]]:
             raise CsvFormatError(_("The file is not UTF-8 text. Save it as “CSV UTF-8”.")) from exc
         text_head = head[: exc.start].decode("utf-8-sig")
     first_line = text_head.splitlines()[0] if text_head.splitlines() else ""
+    if len(text_head.splitlines()) < 2 and len(head) == 64 * 1024:
+        raise CsvFormatError(_("The header row is longer than 64 KB."))
     try:
         delimiter = csv.Sniffer().sniff(first_line, delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
-    columns = [_normalise(c) for c in next(csv.reader([first_line], delimiter=delimiter))]
+    # The header is read like the rows (same reader), and must end on the first line: an
+    # unbalanced quote would otherwise swallow the whole file into the header.
+    try:
+        header_reader = csv.reader(io.StringIO(text_head, newline=""), delimiter=delimiter)
+        header = next(header_reader, [])
+    except csv.Error as exc:
+        raise CsvFormatError(
+            _("The header row cannot be read: %(error)s") % {"error": exc}
+        ) from exc
+    if header_reader.line_num != 1:
+        raise CsvFormatError(
+            _("The header row has an unbalanced quotation mark; fix it and upload again.")
+        )
+    if len(header) > 100:
+        raise CsvFormatError(_("The header row has more than 100 columns."))
+    columns = [_normalise(c) for c in header]
     if "username" not in columns:
         raise CsvFormatError(
             _("No header row with a “username” column. Expected columns: %(columns)s.")
@@ -185,9 +211,9 @@ def open_rows(path) -> tuple[str, list[str], Iterator[Row]]:
                 raise CsvFormatError(
                     _("Row %(row)s is not UTF-8 text.") % {"row": number + 1}
                 ) from exc
-            except csv.Error as exc:
+            except csv.Error as exc:  # e.g. a field over the limit after an unbalanced quote
                 raise CsvFormatError(
-                    _("Row %(row)s cannot be read: %(error)s") % {"row": number, "error": exc}
+                    _("Row %(row)s cannot be read: %(error)s") % {"row": number + 1, "error": exc}
                 ) from exc
 
     return delimiter, columns, rows()
@@ -200,9 +226,14 @@ def row_problem(row: Row) -> "Reason | None":
         return Reason(
             gettext_noop("more values than columns (a delimiter inside an unquoted value?)")
         )
+    if any("\x00" in value for value in values.values()):
+        # Cannot be stored (PostgreSQL), and no spreadsheet writes it: a damaged file.
+        return Reason(gettext_noop("contains a NUL character (binary data)"))
     for name in REQUIRED:
         if not values.get(name):
             return Reason(gettext_noop("%(column)s is missing"), {"column": name})
+    if len(split_tag_names(values.get("tags", ""))) > MAX_TAGS_PER_CELL:
+        return Reason(gettext_noop("more than %(limit)s tags"), {"limit": MAX_TAGS_PER_CELL})
     for name, limit in LIMITS.items():
         if len(values.get(name, "")) > limit:
             return Reason(
@@ -225,6 +256,7 @@ def row_problem(row: Row) -> "Reason | None":
         except ValidationError:
             return Reason(gettext_noop("managed_apple_id is not a valid Managed Apple Account"))
     return None
+
 
 
 def _batches(rows: Iterator[Row]) -> Iterator[list[Row]]:
@@ -290,10 +322,6 @@ def validate(tenant, path, *, on_batch: Callable | None = None) -> Outcome:
     return outcome
 
 
-class _Rollback(Exception):
-    pass
-
-
 class _TagCache:
     def __init__(self, tenant):
         self.tenant, self.ids = tenant, {}
@@ -354,19 +382,15 @@ def run(tenant, path, *, all_or_nothing: bool, on_batch: Callable | None = None)
     present = set(columns) & set(COLUMNS)
     tags = _TagCache(tenant)
     if all_or_nothing:
-        try:
-            with transaction.atomic():
-                for valid, existing in _checked(tenant, rows, outcome, on_batch):
-                    if outcome.invalid:
-                        raise _Rollback
+        # One pass, one duplicate set: writing stops at the first invalid row, counting goes on
+        # to the end, and the transaction is rolled back, so the counts are the file's.
+        with transaction.atomic():
+            for valid, existing in _checked(tenant, rows, outcome, on_batch):
+                if not outcome.invalid:
                     _write(tenant, valid, existing, present, tags, outcome)
-                if outcome.invalid:
-                    raise _Rollback
-        except _Rollback:
-            # Count the rest of the file for the report, writing nothing.
-            for _valid, _existing_users in _checked(tenant, rows, outcome, on_batch):
-                pass
-            outcome.created = outcome.updated = 0
+            if outcome.invalid:
+                transaction.set_rollback(True)
+                outcome.created = outcome.updated = 0
         return outcome
     for valid, existing in _checked(tenant, rows, outcome, on_batch):
         with transaction.atomic():
