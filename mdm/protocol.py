@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from django.http import HttpResponse
 
 UNRECOGNIZED = "com.apple.unrecognized.device"
-MAX_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -53,22 +52,6 @@ class BadMessage(Exception):
 
     def reply(self) -> Reply:
         return bad_request(self.reason)
-
-
-def check_strings(value, depth: int = 0) -> None:
-    """Refuse NUL bytes anywhere (PostgreSQL cannot store them) and absurd nesting."""
-    if depth > MAX_DEPTH:
-        raise BadMessage("message nested too deeply")
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise BadMessage("NUL byte in a string")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            check_strings(key, depth + 1)
-            check_strings(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            check_strings(item, depth + 1)
 
 
 def text(message: dict, key: str, *, limit: int = 128, required: bool = False) -> str:

@@ -15,7 +15,7 @@ from users.models import Tenant
 
 from . import checkin, connect, metrics
 from .device_auth import DeviceAuthError, identify
-from .protocol import BadMessage, Reply, check_strings, unrecognized
+from .protocol import BadMessage, Reply, unrecognized
 
 log = logging.getLogger("mdm.device")
 
@@ -48,7 +48,8 @@ def _answer(request, endpoint: str) -> tuple[Reply, str]:
     except DeviceAuthError as exc:
         return _refusal(exc), "unauthenticated"
     try:
-        message = plist.loads(body, max_size=MAX_BODY)
+        # NUL characters are refused here: PostgreSQL cannot store them.
+        message = plist.loads(body, max_size=MAX_BODY, reject_nul=True)
     except plist.PlistError as exc:
         return Reply(400, f"bad plist: {exc}\n".encode()), "unparsed"
     if not isinstance(message, dict):
@@ -58,7 +59,6 @@ def _answer(request, endpoint: str) -> tuple[Reply, str]:
     else:
         handler, kind = connect.handle, _kind(message, "Status", connect.REPORT_STATUSES)
     try:
-        check_strings(message)
         return handler(identity, message, body), kind
     except DeviceAuthError as exc:
         return _refusal(exc), kind
