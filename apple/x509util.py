@@ -54,7 +54,7 @@ def local_identity(
     """Paths of ``<stem>.pem``/``<stem>.key`` in ``directory``, made once (RSA 2048, ten years)."""
     cert_path, key_path = directory / f"{stem}.pem", directory / f"{stem}.key"
     if not cert_path.exists() or not key_path.exists():
-        from portal.files import private_dir, write_private
+        from users.files import private_dir, write_private
 
         private_dir(directory)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)

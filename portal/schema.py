@@ -6,8 +6,6 @@ generated schema lists only the success code. Documenting them keeps the schema 
 clients (and for schemathesis, which the test suite runs against it).
 """
 
-from drf_spectacular.openapi import AutoSchema
-
 ERROR_SCHEMA = {
     "type": "object",
     "description": "``detail`` with a message, or field names with lists of messages.",
@@ -41,11 +39,3 @@ def document_errors(result, generator, request, public):
             ):
                 responses.setdefault("400", _error("The request was refused; the body says why."))
     return result
-
-
-class SingletonSchema(AutoSchema):
-    """For viewsets whose ``list`` answers the tenant's one object (push certificate, Apps and
-    Books token, Entra ID connection): documented as an object, not as an array."""
-
-    def _is_list_view(self, serializer=None):
-        return False

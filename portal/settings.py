@@ -14,7 +14,7 @@ import dj_database_url
 from cryptography.fernet import Fernet
 from django.utils.translation import gettext_lazy as _
 
-from portal.files import private_dir, touch_private, write_private
+from users.files import private_dir, touch_private, write_private
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = private_dir(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
@@ -266,6 +266,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProfileKindEnum": "enrollment.models.Profile.Kind",
         "InvitationKindEnum": "enrollment.models.Invitation.Kind",
+        "DeviceStatusEnum": "mdm.models.Device.Status",
+        "CommandStatusEnum": "mdm.models.Command.Status",
+        "CommandOriginEnum": "mdm.models.Command.Origin",
+        "PushStateEnum": "mdm.models.Device.PushState",
     },
 }
 

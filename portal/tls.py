@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from portal.files import private_dir, write_private
+from users.files import private_dir, write_private
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,14 @@ tenant's object is a 404.
 
 import functools
 
+from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers, viewsets
 
 from .api_auth import HashedTokenAuthentication, TenantPermission, api_tenant
 
 __all__ = [
     "HashedTokenAuthentication",
+    "SingletonSchema",
     "TenantPermission",
     "TenantScopedReadOnlyViewSet",
     "TenantScopedViewSet",
@@ -77,3 +79,11 @@ class StrictModelSerializer(serializers.ModelSerializer):
         elif issubclass(field_class, serializers.CharField):
             field_class = _strict(field_class)
         return field_class, kwargs
+
+
+class SingletonSchema(AutoSchema):
+    """For viewsets whose ``list`` answers the tenant's one object (push certificate, Apps and
+    Books token, Entra ID connection): documented as an object, not as an array."""
+
+    def _is_list_view(self, serializer=None):
+        return False

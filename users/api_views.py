@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from portal.schema import SingletonSchema
+from users.api import SingletonSchema
 
 from .api import (
     StrictCharField,

@@ -187,7 +187,9 @@ def validate_profile(
     return errors
 
 
-def validate_keys(data: dict, specs: list, label: str, *, user_enrollment: bool = True) -> list[str]:
+def validate_keys(
+    data: dict, specs: list, label: str, *, user_enrollment: bool = True
+) -> list[str]:
     """A dictionary against one list of key specs of the table (e.g. one ``Settings`` item shape,
     whose alternatives the table lists side by side)."""
     errors: list[str] = []

@@ -13,8 +13,7 @@ from apple import expiry, push_certificates
 from apple.certificate_files import CertificateFileError
 from apple.models import PushCertificate, VppAsset, VppToken
 from apple.vpp import token_file, tokens
-from portal.schema import SingletonSchema
-from users.api import TenantScopedReadOnlyViewSet
+from users.api import SingletonSchema, TenantScopedReadOnlyViewSet
 from users.audit import record
 
 

@@ -154,7 +154,6 @@ def test_device_pages_and_removal(admin_client, enrolled):
     assert not Device.objects.exists()
 
 
-
 @pytest.mark.django_db(transaction=True)
 def test_devices_api(api_client, other_api_client, enrolled):
     data = api_client.get("/api/devices/").json()

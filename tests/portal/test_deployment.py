@@ -11,7 +11,7 @@ import httpx
 from django.test import Client
 
 from enrollment.scep.client import tls_verify
-from portal import files
+from users import files
 
 ROOT = Path(__file__).parents[2]
 

@@ -258,7 +258,6 @@ def row_problem(row: Row) -> "Reason | None":
     return None
 
 
-
 def _batches(rows: Iterator[Row]) -> Iterator[list[Row]]:
     batch = []
     for row in rows:
