@@ -34,7 +34,7 @@ _EXACT_COUNT_UP_TO = 1000
 _COUNT_CACHE_SECONDS = 300
 # Search: a term matching at most this many users is given to the device query as a list of
 # ids (an index lookup); a commoner term as a subquery (the ordered walk finds rows early).
-_USER_IDS_INLINE = 500
+_USER_IDS_INLINE = 100
 # What the tiles, the list and labels() read (a deferred field would cost a query per row).
 _TILE_FIELDS = (
     "id",
@@ -157,9 +157,13 @@ def device_page(queryset, cursor: str | None, size: int) -> DevicePage:
 def search_devices(queryset, tenant, q: str):
     """Devices whose user's username or last name, product name or device name contain ``q``.
 
-    The managed users (a tenth of the devices or fewer) are searched first, in their own table;
-    the devices then match by ``user_id`` or by their own columns (trigram indexes on
-    PostgreSQL, migration 0003)."""
+    The managed users (a tenth of the devices or fewer) are searched first, in their own table,
+    stopping at a few matches: a rare term (a person) gives a short list of user ids, which the
+    device query looks up by index (with trigram indexes on the device columns, PostgreSQL,
+    migration 0003). A common term (it matches many users) goes in as a subquery: the device
+    query walks the ordering index and finds its matches early. (A joined filter on the user's
+    columns would be misestimated into a full hash join and sort.) The users' table itself has
+    no trigram index yet: that scan is what a search still costs at size."""
     from users.models import ManagedUser
 
     users = ManagedUser.objects.for_tenant(tenant).filter(
@@ -173,14 +177,12 @@ def search_devices(queryset, tenant, q: str):
     )
 
 
-def device_total(queryset, tenant, *, searched: bool) -> tuple[int, bool]:
-    """(count, exact): exact up to a cap (one bounded query); beyond it the tenant's count
-    cached for a few minutes, or for a search the cap itself ("more than")."""
+def device_total(queryset, tenant) -> tuple[int, bool]:
+    """(count, exact): exact up to a cap (one bounded query); beyond it the tenant's count,
+    cached for a few minutes (counted again at most that often)."""
     capped = queryset.order_by()[: _EXACT_COUNT_UP_TO + 1].count()
     if capped <= _EXACT_COUNT_UP_TO:
         return capped, True
-    if searched:
-        return _EXACT_COUNT_UP_TO, False
     cache_key = f"mdm:device-count:{tenant.pk}"
     total = cache.get(cache_key)
     if total is None:
@@ -212,7 +214,12 @@ class DeviceListView(TenantMemberRequiredMixin, TenantObjectMixin, ListView):
             page = device_page(self.object_list, None, LIST_PAGE_SIZE)
         for device in page.devices:
             device.labels = device_labels.labels(device)
-        total, exact = device_total(self.object_list, self.request.tenant, searched=bool(q))
+        if not q:
+            total, exact = device_total(self.object_list, self.request.tenant)
+        elif page.is_first and page.is_last:  # a search's results on one page: no count
+            total, exact = len(page.devices), True
+        else:  # counting a search's matches costs as much as a full scan: no total
+            total, exact = None, False
         context = super().get_context_data(object_list=page.devices, **kwargs)
         context["page"] = page
         context["total"] = total
