@@ -1,16 +1,25 @@
 """REST API of mdm: devices with their inventory, their command queue, and removal."""
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from users.api import TenantScopedReadOnlyViewSet
 
 from . import device_labels, queue, removal, tasks
 from .commands import CommandError
 from .models import Command, Device, DeviceApp, DeviceProfile
+from .views import InvalidCursor, device_page, encode_cursor, search_devices
 
 
 class DeviceAppSerializer(serializers.ModelSerializer):
@@ -99,15 +108,126 @@ class CommandRequestSerializer(serializers.Serializer):
         return {**attrs, "arguments": arguments}
 
 
+class DeviceCursorPagination(CursorPagination):
+    """Keyset pages in the model's ordering (last seen, never seen last; created; id), the
+    same pages as the portal's device list: ``next``/``previous`` plus ``first``/``last``
+    links with an opaque signed cursor; no total (it would count every row). A cursor that is
+    not one of ours is a 400."""
+
+    page_size = 50
+    ordering = ("-last_seen_at", "-created_at", "-id")  # documents Device.Meta.ordering
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.base_url = request.build_absolute_uri()
+        try:
+            self.page = device_page(
+                queryset, request.query_params.get(self.cursor_query_param), self.page_size
+            )
+        except InvalidCursor as exc:
+            raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from exc
+        return self.page.devices
+
+    def _link(self, cursor):
+        if cursor is None:
+            return remove_query_param(self.base_url, self.cursor_query_param)
+        return replace_query_param(self.base_url, self.cursor_query_param, cursor)
+
+    def get_next_link(self):
+        return self._link(self.page.next_cursor) if self.page.next_cursor else None
+
+    def get_previous_link(self):
+        return self._link(self.page.previous_cursor) if self.page.previous_cursor else None
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "first": self._link(None),
+                "last": self._link(encode_cursor("last")),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        link = {"type": "string", "format": "uri", "nullable": False}
+        response["properties"] = {
+            **{k: v for k, v in response["properties"].items() if k != "results"},
+            "first": link,
+            "last": link,
+            "results": response["properties"]["results"],
+        }
+        response["required"] = ["results"]
+        return response
+
+
+# What the list serializer reads: its fields, has_push_token, model and labels.
+_LIST_FIELDS = (
+    "id",
+    "tenant_id",
+    "user_id",
+    "enrollment_id",
+    "enrollment_mode",
+    "status",
+    "managed_apple_id",
+    "product_name",
+    "model_name",
+    "device_name",
+    "os_version",
+    "build_version",
+    "capacity_gb",
+    "available_capacity_gb",
+    "battery_level",
+    "inventory_at",
+    "identity_not_after",
+    "push_token",
+    "push_magic",
+    "push_state",
+    "terms_accepted",
+    "enrolled_at",
+    "last_seen_at",
+    "unenrolled_at",
+    "created_at",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "q",
+                str,
+                description="Part of the user's username or last name, the product "
+                "name or the device name (case-insensitive).",
+            )
+        ]
+    )
+)
 class DeviceViewSet(mixins.DestroyModelMixin, TenantScopedReadOnlyViewSet):
     queryset = Device.objects.all()
     serializer_class = DeviceSerializer
 
     def get_queryset(self):
-        queryset = super().get_queryset().select_related("user")
+        queryset = super().get_queryset()
+        if self.action == "list":
+            queryset = queryset.only(*_LIST_FIELDS)
+            q = self.request.query_params.get("q", "").strip()
+            return search_devices(queryset, self.request.tenant, q) if q else queryset
+        queryset = queryset.select_related("user")
         if self.action == "retrieve":
             queryset = queryset.prefetch_related("apps", "profiles")
         return queryset
+
+    @property
+    def paginator(self):
+        """Keyset pages for the device list; the default pages elsewhere (command history)."""
+        if self.action != "list":
+            return super().paginator
+        if not hasattr(self, "_device_paginator"):
+            self._device_paginator = DeviceCursorPagination()
+        return self._device_paginator
 
     def get_serializer_class(self):
         if self.action == "list":

@@ -1,6 +1,9 @@
 """Devices (one row per enrollment) and their event timeline."""
 
 from django.db import models
+from django.db.models import F
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from users.tenancy import TenantOwned
@@ -82,10 +85,31 @@ class Device(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-last_seen_at", "-created_at"]
+        # Newest activity first, never-seen devices last, total and deterministic (id breaks
+        # ties). NULL is replaced by a literal in the SQL itself (no parameter) so that the
+        # expression index below matches the ORDER BY on PostgreSQL and SQLite alike; the
+        # device list pages by keyset over exactly these three values (mdm.views).
+        ordering = [
+            Coalesce(
+                "last_seen_at",
+                RawSQL("'0001-01-01 00:00:00'", [], output_field=models.DateTimeField()),
+            ).desc(),
+            "-created_at",
+            "-id",
+        ]
         indexes = [
             models.Index(fields=["tenant", "status"]),
             models.Index(fields=["push_requested_at"]),
+            models.Index(
+                "tenant",
+                Coalesce(
+                    "last_seen_at",
+                    RawSQL("'0001-01-01 00:00:00'", [], output_field=models.DateTimeField()),
+                ).desc(),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="mdm_device_list_order",
+            ),
         ]
 
     def __str__(self):
