@@ -10,7 +10,7 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
@@ -18,8 +18,8 @@ from users.api import TenantScopedReadOnlyViewSet
 
 from . import device_labels, queue, removal, tasks
 from .commands import CommandError
+from .device_pages import InvalidCursor, device_page, encode_cursor, search_devices
 from .models import Command, Device, DeviceApp, DeviceProfile
-from .views import InvalidCursor, device_page, encode_cursor, search_devices
 
 
 class DeviceAppSerializer(serializers.ModelSerializer):
@@ -220,14 +220,16 @@ class DeviceViewSet(mixins.DestroyModelMixin, TenantScopedReadOnlyViewSet):
             queryset = queryset.prefetch_related("apps", "profiles")
         return queryset
 
+    pagination_class = DeviceCursorPagination
+
     @property
     def paginator(self):
-        """Keyset pages for the device list; the default pages elsewhere (command history)."""
-        if self.action != "list":
-            return super().paginator
-        if not hasattr(self, "_device_paginator"):
-            self._device_paginator = DeviceCursorPagination()
-        return self._device_paginator
+        """Keyset pages for the device list; numbered pages elsewhere (command history)."""
+        if not hasattr(self, "_paginator"):
+            self._paginator = (
+                DeviceCursorPagination() if self.action == "list" else PageNumberPagination()
+            )
+        return self._paginator
 
     def get_serializer_class(self):
         if self.action == "list":

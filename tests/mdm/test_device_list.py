@@ -76,7 +76,7 @@ def _queries(client, url, status=200):
 
 
 def _cursor_after(device) -> str:
-    from mdm.views import _row_key, encode_cursor
+    from mdm.device_pages import _row_key, encode_cursor
 
     return encode_cursor("after", _row_key(device))
 
