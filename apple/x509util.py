@@ -73,7 +73,7 @@ def load_identity(cert_path: str, key_path: str) -> tuple[tuple[x509.Certificate
 
 def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     """Whether ``issuer``'s key made ``cert``'s signature (RSA PKCS #1 v1.5 or ECDSA)."""
-    from cryptography.exceptions import InvalidSignature
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric import ec, padding
 
     if cert.issuer != issuer.subject:
@@ -93,6 +93,7 @@ def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
             )
         else:
             return False
-    except (InvalidSignature, TypeError, ValueError):
+    except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError):
+        # A signature algorithm the library does not know (a garbled OID) is no proof either.
         return False
     return True

@@ -33,7 +33,18 @@ def signed(tenant, client):
             "PUT", url, body, content_type="application/x-apple-aspen-mdm", **headers
         )
 
+    def client_put(url, body: bytes, signature: bytes):
+        return client.generic(
+            "PUT",
+            url,
+            body,
+            content_type="application/x-apple-aspen-mdm",
+            HTTP_AUTHORIZATION=f"Bearer {device.session.raw_token}",
+            HTTP_MDM_SIGNATURE=base64.b64encode(signature).decode(),
+        )
+
     put.device = device
+    put.client_put = client_put
     return put
 
 
@@ -148,3 +159,27 @@ def test_mutated_bodies_never_cause_a_server_error(signed, data, cut):
         assert response.status_code < 500
         if response.status_code >= 400:
             assert snapshot() == before
+
+
+def test_a_certificate_with_an_unknown_signature_algorithm_is_refused_not_a_500(signed, tenant):
+    """Found by bench/fuzz_devices.py: a garbled signature OID in the signer's certificate."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from enrollment.scep import services as scep
+
+    certificate, key = factories.device_identity(signed.device)
+    der = certificate.public_bytes(Encoding.DER)
+    sha256_rsa = bytes.fromhex("2a864886f70d01010b")  # 1.2.840.113549.1.1.11
+    garbled = der.replace(sha256_rsa, bytes.fromhex("3a864886f70d01010b"))
+    try:
+        broken = x509.load_der_x509_certificate(garbled)
+    except ValueError:
+        pytest.skip("this cryptography refuses the garbled certificate outright")
+    assert scep._ca(tenant)  # the tenant's CA exists
+    before = snapshot()
+    body = plistlib.dumps({"Status": "Idle", "EnrollmentID": signed.device.enrollment_id})
+    signature = cms.sign(body, broken, key, detached=True)
+    response = signed.client_put(CONNECT, body, signature)
+    assert response.status_code in (401, 403)
+    assert snapshot() == before
