@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from . import tasks
 from .models import VppToken
 from .vpp import notifications
 
@@ -23,5 +24,6 @@ def vpp_notification(request, mdm_id):
         return HttpResponse("not JSON\n", status=400, content_type="text/plain")
     if not isinstance(body, dict):
         return HttpResponse("not a notification\n", status=400, content_type="text/plain")
-    notifications.handle(row, body)
+    if notifications.handle(row, body):
+        tasks.sync_vpp_assets_after_commit(row)
     return HttpResponse(status=200)

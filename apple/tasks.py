@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.db import transaction
 
 from . import expiry_mails
 from .models import VppToken
@@ -47,3 +48,9 @@ def sync_vpp_assets(token_id: int) -> int:
         log.warning("asset sync of token %s failed: %s", token_id, exc)
         VppToken.objects.filter(pk=token_id).update(last_error=str(exc)[:300])
         return 0
+
+
+def sync_vpp_assets_after_commit(row: VppToken) -> None:
+    """For the callers of ``tokens.upload`` and the notification endpoint."""
+    token_id = row.pk
+    transaction.on_commit(lambda: sync_vpp_assets.delay(token_id))

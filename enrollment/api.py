@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from users.api import StrictModelSerializer, TenantScopedReadOnlyViewSet, TenantScopedViewSet
 from users.models import ManagedUser
 
-from . import invitations
+from . import invitations, tasks
 from .addresses import local_address
 from .forms import ProfileForm
 from .models import Invitation, Profile
@@ -93,11 +93,13 @@ class InvitationViewSet(mixins.CreateModelMixin, TenantScopedReadOnlyViewSet):
             )
         except invitations.InvitationError as exc:
             raise ValidationError({"user": [str(exc)]}) from exc
+        tasks.mail_invitation_after_commit(serializer.instance)
 
     @action(detail=True, methods=["post"])
     def resend(self, request, pk=None):
         invitation = self.get_object()
         invitations.resend(invitation, account=request.user)
+        tasks.mail_invitation_after_commit(invitation)
         return Response(self.get_serializer(invitation).data)
 
 

@@ -1,7 +1,5 @@
 """Invitations: recorded first, mailed by a Celery task, re-sendable."""
 
-from django.db import transaction
-
 from users.audit import record
 
 from .models import Invitation
@@ -24,16 +22,8 @@ def invite(
         raise InvitationError("The user has no e-mail address.")
     invitation = Invitation.objects.create(tenant=tenant, user=user, kind=kind, invited_by=account)
     record(account, "enrollment.invitation_sent", invitation, user=user.username)
-    _queue(invitation)
     return invitation
 
 
 def resend(invitation: Invitation, *, account=None) -> None:
     record(account, "enrollment.invitation_resent", invitation, user=invitation.user.username)
-    _queue(invitation)
-
-
-def _queue(invitation: Invitation) -> None:
-    from .tasks import send_invitation_mail
-
-    transaction.on_commit(lambda: send_invitation_mail.delay(invitation.pk))

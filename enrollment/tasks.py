@@ -4,6 +4,7 @@ import logging
 import smtplib
 
 from celery import shared_task
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -11,6 +12,12 @@ from . import lifecycle, mails, terms
 from .models import EnrollmentSession, Invitation
 
 log = logging.getLogger("enrollment.tasks")
+
+
+def mail_invitation_after_commit(invitation) -> None:
+    """For the callers of ``invitations.invite``/``resend``: the mail once the row is stored."""
+    invitation_id = invitation.pk
+    transaction.on_commit(lambda: send_invitation_mail.delay(invitation_id))
 
 
 @shared_task(

@@ -16,7 +16,7 @@ from users.audit import record
 from users.models import ManagedUser
 from users.tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin, TenantObjectMixin
 
-from . import invitations
+from . import invitations, tasks
 from . import terms as terms_service
 from .addresses import local_address
 from .forms import ProfileForm, TermsForm
@@ -172,6 +172,7 @@ class InviteView(TenantAdminRequiredMixin, View):
             invitation = invitations.invite(request.tenant, user, account=request.user, kind=kind)
         except invitations.InvitationError as exc:
             return JsonResponse({"error": str(exc)}, status=400)
+        tasks.mail_invitation_after_commit(invitation)
         message = _("Invitation sent to %(name)s (%(email)s).") % {
             "name": user.display_name,
             "email": user.email,
@@ -195,5 +196,6 @@ class InvitationResendView(TenantAdminRequiredMixin, View):
     def post(self, request, pk):
         invitation = get_object_or_404(Invitation.objects.for_tenant(request.tenant), pk=pk)
         invitations.resend(invitation, account=request.user)
+        tasks.mail_invitation_after_commit(invitation)
         messages.success(request, _("Invitation sent again."))
         return redirect("invitations:list")

@@ -17,6 +17,7 @@ from .api import (
 )
 from .audit import record
 from .imports import csv_service
+from .imports import tasks as import_tasks
 from .imports.models import CsvImport, EntraConnection
 from .models import ManagedUser
 from .tags import tags_for_names
@@ -171,6 +172,7 @@ class CsvImportViewSet(mixins.CreateModelMixin, TenantScopedReadOnlyViewSet):
             )
         except csv_service.UploadTooLarge as exc:
             raise ValidationError({"file": [str(exc)]}) from exc
+        import_tasks.validate_csv_import.delay(item.pk)
         item.refresh_from_db()
         return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)
 
@@ -184,6 +186,7 @@ class CsvImportViewSet(mixins.CreateModelMixin, TenantScopedReadOnlyViewSet):
         if item.state != CsvImport.State.PREVIEW:
             raise ValidationError({"state": [f"cannot import in state {item.state}"]})
         csv_service.confirm(item, mode, account=request.user)
+        import_tasks.run_csv_import.delay(item.pk)
         item.refresh_from_db()
         return Response(self.get_serializer(item).data)
 

@@ -16,6 +16,7 @@ from . import signals
 from .audit import record
 from .forms import CsvConfirmForm, CsvUploadForm, EntraConnectionForm, ManagedUserForm
 from .imports import csv_export, csv_import, csv_service, entra
+from .imports import tasks as import_tasks
 from .imports.models import CsvImport, EntraConnection
 from .models import ManagedUser, Tag
 from .signals import first_answer, managed_users_deactivated
@@ -190,6 +191,8 @@ class CsvImportView(TenantAdminRequiredMixin, View):
                 )
             except csv_service.UploadTooLarge as exc:
                 form.add_error("file", str(exc))
+            else:
+                import_tasks.validate_csv_import.delay(item.pk)
         if item is None:
             return render(
                 request,
@@ -248,6 +251,7 @@ class CsvImportDetailView(TenantMemberRequiredMixin, View):
         if item.state != CsvImport.State.PREVIEW or not form.is_valid():
             return redirect("users:csv-import-detail", pk=pk)
         csv_service.confirm(item, form.cleaned_data["mode"], account=request.user)
+        import_tasks.run_csv_import.delay(item.pk)
         return redirect("users:csv-import-detail", pk=pk)
 
 

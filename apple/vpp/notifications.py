@@ -28,10 +28,12 @@ def authenticate(row: VppToken, header: str) -> bool:
     return hmac.compare_digest(digest, row.notification_token_hash)
 
 
-def handle(row: VppToken, body: dict) -> None:
+def handle(row: VppToken, body: dict) -> bool:
+    """Apply one notification; True when the token's assets must be synced again (the caller
+    queues that after the commit)."""
     notification_id = str(body.get("notificationId", ""))
     if notification_id and not cache.add(f"vpp-notification:{notification_id}", 1, SEEN_FOR):
-        return  # already handled
+        return False  # already handled
     kind = body.get("notificationType")
     data = body.get("notification") or {}
     if kind == "ASSET_COUNT":
@@ -42,8 +44,7 @@ def handle(row: VppToken, body: dict) -> None:
     elif kind == "ASSET_MANAGEMENT":
         with transaction.atomic():
             events.apply_notification(row, data)
-        from ..tasks import sync_vpp_assets
-
-        transaction.on_commit(lambda: sync_vpp_assets.delay(row.pk))
+        return True
     else:
         log.info("Apps and Books notification %s for token %s", kind, row.pk)
+    return False

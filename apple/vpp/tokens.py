@@ -111,9 +111,6 @@ def upload(tenant, data: bytes, *, confirm_takeover: bool = False) -> VppToken:
         row.warnings_sent = []
         _apply_config(row, config)
         row.save()
-    from ..tasks import sync_vpp_assets
-
-    transaction.on_commit(lambda: sync_vpp_assets.delay(row.pk))
     return row
 
 

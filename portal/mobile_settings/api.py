@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from apple import expiry, push_certificates
 from apple.certificate_files import CertificateFileError
 from apple.models import PushCertificate, VppAsset, VppToken
+from apple.tasks import sync_vpp_assets_after_commit
 from apple.vpp import token_file, tokens
 from users.api import SingletonSchema, TenantScopedReadOnlyViewSet
 from users.audit import record
@@ -149,6 +150,7 @@ class VppTokenViewSet(viewsets.ViewSet):
             )
         except (tokens.VppUploadError, token_file.TokenFileError) as exc:
             raise ValidationError({"token": [str(exc)]}) from exc
+        sync_vpp_assets_after_commit(row)
         record(request.user, "vpp_token.installed", row, org=row.org_name)
         return Response(self._describe(row), status=status.HTTP_201_CREATED)
 

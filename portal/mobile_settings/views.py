@@ -11,6 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from apple import certificate_files, push_certificates
 from apple.certificate_files import CertificateFileError
 from apple.models import VppToken
+from apple.tasks import sync_vpp_assets_after_commit
 from apple.vendor import vendor_identity
 from apple.vpp import token_file, tokens
 from users.audit import record
@@ -146,6 +147,7 @@ class VppUploadView(TenantAdminRequiredMixin, View):
         except (tokens.VppUploadError, token_file.TokenFileError) as exc:
             form.add_error("token", str(exc))
             return render_settings(request, 400, vpp_form=form)
+        sync_vpp_assets_after_commit(row)
         record(
             request.user, "vpp_token.installed", row, org=row.org_name, location=row.location_name
         )

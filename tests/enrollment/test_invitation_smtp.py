@@ -34,13 +34,14 @@ def smtp_server(settings):
 def test_invitation_mail_over_smtp(
     smtp_server, admin_user, managed_user, django_capture_on_commit_callbacks
 ):
-    from enrollment import invitations
+    from enrollment import invitations, tasks
     from enrollment.models import Invitation
 
     managed_user.language = "de"
     managed_user.save()
     with django_capture_on_commit_callbacks(execute=True):
-        invitations.invite(managed_user.tenant, managed_user, account=admin_user)
+        invitation = invitations.invite(managed_user.tenant, managed_user, account=admin_user)
+        tasks.mail_invitation_after_commit(invitation)
     ((recipients, raw),) = smtp_server.messages
     assert recipients == ["alice@contoso.example"]
     message = email.message_from_bytes(raw)

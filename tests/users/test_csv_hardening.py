@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from tests.db_snapshot import table_counts
 from users.imports import csv_export, csv_import, csv_service
+from users.imports import tasks as import_tasks
 from users.imports.models import CsvImport
 from users.models import ManagedUser, Tag
 
@@ -31,12 +32,14 @@ def row(n, **extra):
 def upload(tenant, admin_user, data):
     data = data.encode() if isinstance(data, str) else data
     item = csv_service.start(tenant, SimpleUploadedFile("u.csv", data), account=admin_user)
+    import_tasks.validate_csv_import.delay(item.pk)  # as the page and the API do
     item.refresh_from_db()
     return item
 
 
 def import_(item, mode="skip"):
     csv_service.confirm(item, mode)
+    import_tasks.run_csv_import.delay(item.pk)
     item.refresh_from_db()
     return item
 

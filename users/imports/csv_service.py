@@ -63,9 +63,6 @@ def start(tenant, upload, *, account=None) -> CsvImport:
         tenant=tenant, file_name=upload.name[:255], path=str(path), created_by=account
     )
     record(account, "users.csv_uploaded", item, file=item.file_name)
-    from .tasks import validate_csv_import
-
-    validate_csv_import.delay(item.pk)
     return item
 
 
@@ -129,9 +126,6 @@ def confirm(item: CsvImport, mode: str, *, account=None) -> None:
     item.save(update_fields=["mode", "state", "processed_rows"])
     cache.delete(_progress_key(item.pk))
     record(account, "users.csv_import_started", item, mode=mode)
-    from .tasks import run_csv_import
-
-    run_csv_import.delay(item.pk)
 
 
 def run(item: CsvImport) -> None:
