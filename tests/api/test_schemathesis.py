@@ -25,6 +25,21 @@ schema.app = get_wsgi_application()
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """schemathesis calls the WSGI app directly, and Django closes the database connection at
+    the end of every request; the test's transaction lives on that connection (PostgreSQL), so
+    keep it open the way Django's test client does."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def token(db, tenant):
     from apple.push_identity import install_demo_push_certificate
