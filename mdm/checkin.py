@@ -15,7 +15,7 @@ from django.utils import timezone
 from enrollment import lifecycle
 from enrollment import tasks as enrollment_tasks
 
-from . import queue, tasks
+from . import queue, removal, tasks
 from .device_auth import DeviceIdentity, pinned_device, session_of
 from .models import Device, DeviceEvent
 from .protocol import BadMessage, Reply, bad_request, text, unrecognized
@@ -140,16 +140,7 @@ def check_out(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
     device = pinned_device(identity, text(message, "EnrollmentID"))
     removing = device.status == Device.Status.REMOVING
     with transaction.atomic():
-        Device.objects.filter(pk=device.pk).update(
-            status=Device.Status.UNENROLLED,
-            unenrolled_at=timezone.now(),
-            push_token=None,
-            push_magic="",
-            push_requested_at=None,
-        )
-        queue.cancel_open(device)
-        lifecycle.ended(device.session_id)
-        event(device, "check_out", raw)
+        removal.end_enrollment(device, "check_out", raw)
     if removing:
         return unrecognized("management of this device was removed in the portal")
     return Reply()

@@ -66,7 +66,9 @@ def remove_devices_of_users(user_ids, *, reason: str) -> list[int]:
     return [d.pk for d in devices if remove_management(d, reason=reason)]
 
 
-def _finish(device: Device) -> None:
+def end_enrollment(device: Device, kind: str, raw: bytes | None = None) -> None:
+    """The enrollment is over (CheckOut, or removal finished): no token, no open commands, the
+    session ended, and the event on the timeline. Call inside a transaction."""
     Device.objects.filter(pk=device.pk).update(
         status=Device.Status.UNENROLLED,
         unenrolled_at=timezone.now(),
@@ -76,7 +78,7 @@ def _finish(device: Device) -> None:
     )
     queue.cancel_open(device)
     lifecycle.ended(device.session_id)
-    DeviceEvent.objects.create(device=device, kind="removed")
+    DeviceEvent.objects.create(device=device, kind=kind, raw=raw)
 
 
 def connect(device: Device, message: dict, raw: bytes) -> Reply:
@@ -91,5 +93,5 @@ def connect(device: Device, message: dict, raw: bytes) -> Reply:
             # An answer to a canceled command: the device is told to go all the same.
             with contextlib.suppress(BadMessage):
                 queue.record_answer(device, message, raw, now)
-        _finish(device)
+        end_enrollment(device, "removed")
     return unrecognized(REMOVED)
