@@ -143,11 +143,6 @@ def _issued_by_tenant(certificate: x509.Certificate, number: int, print_: str):
     return None
 
 
-def forget_cached_authorities() -> None:
-    with _ca_lock:
-        _ca_cache.clear()
-
-
 def _one(name: x509.Name, oid) -> str:
     values = name.get_attributes_for_oid(oid)
     return values[0].value if len(values) == 1 else ""

@@ -28,15 +28,13 @@ def remove_management(device: Device, *, account=None, reason: str = "removed") 
     """Start removing management; True when the device must be pushed, False when the row was
     deleted (nothing left to tell the device)."""
     actor = account if account is not None else "portal"
-    if device.status in (Device.Status.UNENROLLED, Device.Status.REMOVING) and not (
-        device.status == Device.Status.REMOVING and device.has_push_token
-    ):
+    if device.status == Device.Status.REMOVING and device.has_push_token:
+        return True  # already on its way out; push again
+    if not device.is_manageable:  # unenrolled, or removing with no way to reach it
         record(actor, "device.deleted", device, enrollment_id=device.enrollment_id, reason=reason)
         lifecycle.ended(device.session_id)
         device.delete()
         return False
-    if device.status == Device.Status.REMOVING:
-        return True  # already on its way out; push again
     queue.cancel_open(device)
     Command.objects.create(
         device=device,

@@ -24,15 +24,14 @@ def _chunks(ids: list[int]):
 
 
 def push_after_commit(device_ids) -> None:
-    ids = push.owe(device_ids)
-    if ids:
-        transaction.on_commit(lambda: [push_devices.delay(chunk) for chunk in _chunks(ids)])
+    push_owed_after_commit(push.owe(device_ids))
 
 
 def push_owed_after_commit(device_ids) -> None:
     """For callers that marked the devices as owed themselves (in their own UPDATE)."""
     ids = list(device_ids)
-    transaction.on_commit(lambda: [push_devices.delay(chunk) for chunk in _chunks(ids)])
+    if ids:
+        transaction.on_commit(lambda: [push_devices.delay(chunk) for chunk in _chunks(ids)])
 
 
 @shared_task(bind=True, acks_late=True, max_retries=8)

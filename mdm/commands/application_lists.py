@@ -9,6 +9,7 @@ from .base import (
     only_keys,
     register,
     result_text,
+    store_reported,
     string_list_arg,
 )
 
@@ -48,14 +49,13 @@ class InstalledApplicationList(CommandType):
                     short_version=result_text(item, "ShortVersion", 64),
                     is_managed=item.get("IsManaged", True) is not False,
                 )
-        apps = DeviceApp.objects.filter(device=device)
-        if "Identifiers" not in self.arguments:  # a full list replaces what we knew
-            apps.exclude(identifier__in=list(rows)).delete()
-        DeviceApp.objects.bulk_create(
-            rows.values(),
-            update_conflicts=True,
-            unique_fields=["device", "identifier"],
-            update_fields=["name", "version", "short_version", "is_managed", "updated_at"],
+        store_reported(
+            DeviceApp,
+            device,
+            list(rows.values()),
+            ["name", "version", "short_version", "is_managed"],
+            # A full list replaces what we knew; one for some identifiers only adds to it.
+            complete="Identifiers" not in self.arguments,
         )
         return {"apps": len(rows)}
 
@@ -76,10 +76,11 @@ class ManagedApplicationList(CommandType):
             if not isinstance(attributes, dict):
                 raise ResultError("ManagedApplicationList values must be dictionaries")
             states[str(identifier)[:255]] = result_text(attributes, "Status", 40)
-        DeviceApp.objects.bulk_create(
+        store_reported(
+            DeviceApp,
+            device,
             [DeviceApp(device=device, identifier=i, state=s) for i, s in states.items()],
-            update_conflicts=True,
-            unique_fields=["device", "identifier"],
-            update_fields=["state", "updated_at"],
+            ["state"],
+            complete=False,
         )
         return {"ManagedApplicationList": jsonable(result.get("ManagedApplicationList"))}

@@ -9,6 +9,7 @@ from .base import (
     only_keys,
     register,
     result_text,
+    store_reported,
     string_arg,
 )
 
@@ -61,8 +62,12 @@ class InstallApplication(CommandType):
         identifier = result_text(result, "Identifier")
         state = result_text(result, "State", 40)
         if identifier:
-            DeviceApp.objects.update_or_create(
-                device=device, identifier=identifier, defaults={"state": state}
+            store_reported(
+                DeviceApp,
+                device,
+                [DeviceApp(device=device, identifier=identifier, state=state)],
+                ["state"],
+                complete=False,
             )
         summary = {"Identifier": identifier, "State": state}
         if "RejectionReason" in result:

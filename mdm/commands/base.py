@@ -173,6 +173,20 @@ def result_text(item: dict, key: str, limit: int = 255) -> str:
     return value[:limit]
 
 
+def store_reported(model, device, rows: list, fields: list[str], *, complete: bool) -> None:
+    """Upsert what the device reported (one row per device and identifier) in one statement;
+    a ``complete`` report also drops the rows it no longer lists."""
+    if complete:
+        identifiers = [row.identifier for row in rows]
+        model.objects.filter(device=device).exclude(identifier__in=identifiers).delete()
+    model.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["device", "identifier"],
+        update_fields=[*fields, "updated_at"],
+    )
+
+
 def jsonable(value, *, depth: int = 0):
     """A device answer as JSON for the history: data as its size, dates as ISO text."""
     if depth > 20:

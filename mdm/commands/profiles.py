@@ -15,6 +15,7 @@ from .base import (
     only_keys,
     register,
     result_text,
+    store_reported,
     string_arg,
 )
 
@@ -42,18 +43,12 @@ class ProfileList(CommandType):
                     organization=result_text(item, "PayloadOrganization"),
                     is_managed=item.get("IsManaged", True) is not False,
                 )
-        DeviceProfile.objects.filter(device=device).exclude(identifier__in=list(rows)).delete()
-        DeviceProfile.objects.bulk_create(
-            rows.values(),
-            update_conflicts=True,
-            unique_fields=["device", "identifier"],
-            update_fields=[
-                "display_name",
-                "payload_uuid",
-                "organization",
-                "is_managed",
-                "updated_at",
-            ],
+        store_reported(
+            DeviceProfile,
+            device,
+            list(rows.values()),
+            ["display_name", "payload_uuid", "organization", "is_managed"],
+            complete=True,
         )
         return {"profiles": sorted(rows)}
 

@@ -57,7 +57,3 @@ class Command(models.Model):
 
     def __str__(self):
         return f"{self.request_type} {self.uuid}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in self.OPEN
