@@ -3,7 +3,8 @@ next command, or an empty body when nothing is due.
 
 A poll of an idle device costs two queries (the pinned device, the queue); ``last_seen_at`` is
 written at most once per ``MDM_LAST_SEEN_GRANULARITY_SECONDS``. The device's desired state is
-reconciled here, at connect time: what is due (an inventory refresh) becomes commands now,
+reconciled here, at connect time: what is due (an inventory refresh, apps and profiles through
+``mdm.desired``) becomes commands now,
 so a change for many devices never stores devices × items rows up front.
 """
 
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import metrics, queue, removal
+from . import desired, metrics, queue, removal
 from .device_auth import DeviceIdentity, pinned_device
 from .models import Device
 from .protocol import BadMessage, Reply, text
@@ -36,6 +37,8 @@ def reconcile(device: Device, now) -> None:
     """Turn what is due for the device into queued commands (only on Idle)."""
     if queue.inventory_due(device, now):
         queue.request_inventory(device)
+    if desired.due(device):
+        desired.reconcile(device, now)
 
 
 def handle(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
@@ -50,7 +53,12 @@ def handle(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
         return removal.connect(device, message, raw)
     now = timezone.now()
     answered = None
-    if status == "Idle" and not _touch_due(device, now) and not queue.inventory_due(device, now):
+    if (
+        status == "Idle"
+        and not _touch_due(device, now)
+        and not queue.inventory_due(device, now)
+        and not desired.due(device)
+    ):
         # Nothing to write but the hand-out, one statement and atomic on its own: no
         # transaction, so no BEGIN and COMMIT round trips on the most frequent request; and
         # no statement at all when the lookup saw no open command.

@@ -217,6 +217,7 @@ _DEVICE_FIELDS = tuple(
         "session_id",
         "user_id",
         "terms_accepted",
+        "config_due",
         "last_seen_at",
         "inventory_requested_at",
         "enrolled_at",

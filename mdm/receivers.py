@@ -1,13 +1,13 @@
 """How mdm follows what happens upstream (users, enrollment) without them knowing mdm."""
 
-from django.db.models.signals import post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.dispatch import receiver
 
 from enrollment import signals as enrollment_signals
 from users import signals as user_signals
-from users.models import ManagedUser
+from users.models import ManagedUser, Tag
 
-from . import removal, tasks
+from . import desired, removal, tasks
 from .models import Device
 
 
@@ -33,13 +33,55 @@ def users_deactivated(sender, user_ids, **kwargs):
 def terms_accepted(sender, session, **kwargs):
     """The held-back configuration goes out now: the devices are pushed."""
     ids = list(Device.objects.filter(session=session).values_list("pk", flat=True))
-    Device.objects.filter(pk__in=ids).update(terms_accepted=True)
+    Device.objects.filter(pk__in=ids).update(terms_accepted=True, config_due=True)
     tasks.push_after_commit(ids)
 
 
 @receiver(enrollment_signals.terms_published, dispatch_uid="mdm.terms_published")
 def terms_published(sender, tenant, **kwargs):
     Device.objects.filter(tenant=tenant).update(terms_accepted=False)
+
+
+# Tags decide which apps and profiles a device should have (mdm.desired): a changed tag set of a
+# user or a device, or a deleted tag, makes the devices it reaches due for reconciliation.
+_TAG_ACTIONS = ("post_add", "post_remove", "pre_clear")
+
+
+@receiver(m2m_changed, sender=ManagedUser.tags.through, dispatch_uid="mdm.user_tags")
+def user_tags_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    if action not in _TAG_ACTIONS:
+        return
+    if not reverse:
+        devices = Device.objects.filter(user=instance)
+    elif action == "pre_clear":  # tag.users.clear(): the tag's users, before they go
+        devices = Device.objects.filter(user__tags=instance)
+    else:
+        devices = Device.objects.filter(user_id__in=pk_set or ())
+    tasks.push_after_commit(desired.mark_changed(devices))
+
+
+@receiver(m2m_changed, sender=Device.tags.through, dispatch_uid="mdm.device_tags")
+def device_tags_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    if action not in _TAG_ACTIONS:
+        return
+    if not reverse:
+        devices = Device.objects.filter(pk=instance.pk)
+    elif action == "pre_clear":
+        devices = Device.objects.filter(tags=instance)
+    else:
+        devices = Device.objects.filter(pk__in=pk_set or ())
+    tasks.push_after_commit(desired.mark_changed(devices))
+
+
+@receiver(user_signals.user_tags_changed, dispatch_uid="mdm.user_tags_bulk")
+def user_tags_rewritten(sender, user_ids, **kwargs):
+    tasks.push_after_commit(desired.mark_changed(Device.objects.filter(user_id__in=user_ids)))
+
+
+@receiver(pre_delete, sender=Tag, dispatch_uid="mdm.tag_deleted")
+def tag_deleted(sender, instance, **kwargs):
+    devices = desired.devices_with_tags(instance.tenant_id, [instance.pk])
+    tasks.push_after_commit(desired.mark_changed(devices))
 
 
 @receiver(user_signals.count_enrolled_devices, sender=ManagedUser, dispatch_uid="mdm.count")

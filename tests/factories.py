@@ -72,6 +72,7 @@ def device(tenant, *, user=None, **fields):
         "terms_accepted": True,
         "enrolled_at": timezone.now(),
         "inventory_requested_at": timezone.now(),  # no inventory due unless a test says so
+        "config_due": False,  # nor configuration
         **fields,
     }
     return Device.objects.create(**values)

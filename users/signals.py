@@ -11,6 +11,10 @@ from django.dispatch import Signal
 # sender=ManagedUser, user_ids=[...]: these users were deactivated in bulk.
 managed_users_deactivated = Signal()
 
+# sender=ManagedUser, user_ids=[...]: these users' tags were rewritten in bulk (CSV import writes
+# the through table directly, which sends no m2m_changed).
+user_tags_changed = Signal()
+
 # sender=ManagedUser, user=<ManagedUser>; a receiver returns the user's local account address
 # (enrollment/receivers.py).
 local_account_address = Signal()

@@ -64,6 +64,11 @@ class Device(TenantOwned):
     # Kept in step with the enrollment's acceptance of the terms in force (enrollment signals),
     # so the command queue can gate configuration without a query per poll.
     terms_accepted = models.BooleanField(default=False)
+    # The desired configuration (apps, profiles) changed since the device last got it; the
+    # next Idle reconciles it (mdm.desired), once the terms are accepted.
+    config_due = models.BooleanField(default=True)
+    # What the portal calls the device (the admin's name; the device's own name is below).
+    name = models.CharField(_("name"), max_length=120, blank=True)
     # The identity certificate pinned at Authenticate.
     identity_fingerprint = models.CharField(max_length=64, db_index=True)
     identity_serial = models.CharField(max_length=80, blank=True)

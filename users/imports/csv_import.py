@@ -22,6 +22,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from users import signals
 from users.models import ManagedUser, username_validator
 from users.tags import get_or_create_tag
 from users.tags import split_names as split_tag_names
@@ -369,6 +370,9 @@ def _write(
     ]
     links += [through(manageduser_id=u.pk, tag_id=t) for u, ids in updated_tags for t in ids]
     through.objects.bulk_create(links, ignore_conflicts=True)
+    if updated_tags:
+        ids = [u.pk for u, _ in updated_tags]
+        signals.user_tags_changed.send(sender=ManagedUser, user_ids=ids)
     outcome.created += len(created)
     outcome.updated += len(updated)
 
