@@ -8,14 +8,29 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from users.fields import EncryptedTextField
 from users.tenancy import TenantOwned
 
 
 class Profile(TenantOwned):
-    """An iOS/iPadOS profile. The *User registration profile* enrolls personal devices."""
+    """An iOS/iPadOS profile. The *User registration profile* enrolls personal devices; a
+    *configuration profile* carries ``ProfilePayload`` rows to the devices of its tags.
+
+    ``identifier``/``payload_uuid`` never change, so a new ``revision`` replaces the installed
+    profile on the device. ``revision`` and ``content_hash`` change only when what the device
+    would receive changes (``enrollment.configuration_profiles.record_change``).
+    """
 
     class Kind(models.TextChoices):
         USER_REGISTRATION = "user_registration", _("User registration profile")
+        CONFIGURATION = "configuration", _("Configuration profile")
+
+    class Removal(models.TextChoices):
+        # PayloadRemovalDisallowed is forbidden in user enrollment: the user may always end
+        # the enrollment, which removes every profile the portal installed.
+        WITH_ENROLLMENT = "with_enrollment", _("Stays until removed by the portal or unenrolled")
+        ON_DATE = "on_date", _("Removed automatically on a date")
+        AFTER_DAYS = "after_days", _("Removed automatically some days after installation")
 
     kind = models.CharField(
         _("type"), max_length=32, choices=Kind.choices, default=Kind.USER_REGISTRATION
@@ -40,6 +55,24 @@ class Profile(TenantOwned):
     )
     # Stable per profile so that re-delivery replaces the installed profile on the device.
     payload_uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    identifier = models.CharField(
+        _("identifier on the device"), max_length=200, blank=True, editable=False
+    )
+    removal = models.CharField(
+        _("removal"),
+        max_length=20,
+        choices=Removal.choices,
+        default=Removal.WITH_ENROLLMENT,
+    )
+    removal_date = models.DateTimeField(_("removal date"), null=True, blank=True)
+    removal_after_days = models.PositiveIntegerField(
+        _("removed after (days)"), null=True, blank=True
+    )
+    revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    tags = models.ManyToManyField(
+        "users.Tag", blank=True, related_name="profiles", verbose_name=_("tags")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -56,6 +89,29 @@ class Profile(TenantOwned):
 
     def __str__(self):
         return self.name
+
+
+class ProfilePayload(TenantOwned):
+    """One payload of a configuration profile. ``values`` holds the non-secret keys in the JSON
+    form of ``enrollment.payload_values``; secret keys (passwords, PKCS#12 data, shared
+    secrets) live in ``secret_values``, encrypted, under the same form."""
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="payloads")
+    payload_type = models.CharField(_("payload type"), max_length=128)
+    position = models.PositiveIntegerField(default=0)
+    # Stable so that a new revision replaces this payload on the device.
+    payload_uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    identifier = models.CharField(max_length=250, editable=False)
+    values = models.JSONField(default=dict, blank=True)
+    secret_values = EncryptedTextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return f"{self.payload_type} ({self.identifier})"
 
 
 def _hash_token(raw: str) -> str:

@@ -3,8 +3,8 @@
     .venv/bin/python scripts/build_schema_facts.py [SCHEMA_DIR]
 
 SCHEMA_DIR defaults to ``$APPLE_SCHEMA_DIR`` or ``../shared/apple-device-management``. Only facts
-are kept (key names, types, presence, formats, value lists, iOS availability, user-enrollment
-modes); no titles or descriptions. The output is deterministic, so a rebuild from the same
+are kept (key names, Apple's short titles, types, presence, defaults, ranges, formats, value lists,
+iOS availability, user-enrollment modes); no descriptions. The output is deterministic, so a rebuild from the same
 schema commit reproduces the committed file byte for byte.
 """
 
@@ -45,8 +45,14 @@ def _keys(items: list | None, _seen: frozenset = frozenset()) -> list:
     keys = []
     for item in items or []:
         entry = {"key": item["key"], "type": item.get("type", "<any>").strip("<>")}
+        if item.get("title"):
+            entry["title"] = str(item["title"])
         if item.get("presence") == "required":
             entry["required"] = True
+        if "default" in item:
+            entry["default"] = _json_value(item["default"])
+        if item.get("range"):
+            entry["range"] = {k: v for k, v in item["range"].items() if k in ("min", "max")}
         for name in ("format", "subtype"):
             if item.get(name):
                 entry[name] = str(item[name])
@@ -63,8 +69,22 @@ def _keys(items: list | None, _seen: frozenset = frozenset()) -> list:
     return keys
 
 
+def _json_value(value):
+    """YAML may read a default as a date; the table keeps JSON values only."""
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
 def _entry(doc: dict) -> dict:
-    return {"ios": _ios(doc["payload"].get("supportedOS")), "keys": _keys(doc.get("payloadkeys"))}
+    entry = {"ios": _ios(doc["payload"].get("supportedOS")), "keys": _keys(doc.get("payloadkeys"))}
+    if doc.get("title"):
+        entry["title"] = str(doc["title"])
+    return entry
 
 
 def build(schema_dir: Path) -> dict:

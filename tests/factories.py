@@ -134,3 +134,12 @@ def device_identity(device):
     type(device).objects.filter(pk=device.pk).update(identity_fingerprint=fingerprint(certificate))
     device.identity_fingerprint = fingerprint(certificate)
     return certificate, key
+
+
+def configuration_profile(tenant, *, payloads=(), tags=(), **fields):
+    """A configuration profile; ``payloads`` are (payload type, values) pairs."""
+    from enrollment import configuration_profiles
+
+    return configuration_profiles.create_profile(
+        tenant, tags=tags, payloads=payloads, **{"name": "Office", **fields}
+    )

@@ -67,7 +67,8 @@ def test_facts_table_is_self_contained():
     assert "com.apple.mdm" in facts["profiles"] and "EraseDevice" in facts["commands"]
     assert "Authenticate" in facts["checkin"]
     text = schema.FACTS_PATH.read_text()
-    assert "description" not in text and "title" not in text  # facts, no prose
+    assert '"description"' not in text and '"content"' not in text  # facts, no prose
+    assert facts["profiles"]["com.apple.wifi.managed"]["title"] == "Wi-Fi"
 
 
 @pytest.mark.skipif(
