@@ -110,6 +110,41 @@ def add_payload(profile: Profile, payload_type: str, values: dict) -> ProfilePay
     return payload
 
 
+def check_payload(payload_type, values) -> list[str]:
+    """Why ``values`` (plist types, secrets included) cannot be stored as a payload of
+    ``payload_type`` in a user-enrollment profile; empty when they can. Every message starts
+    with the payload type and names the key."""
+    if not isinstance(payload_type, str) or payload_type not in payload_catalogue.payload_types():
+        entry = (
+            schema.facts()["profiles"].get(payload_type) if isinstance(payload_type, str) else None
+        )
+        if entry and entry["ios"].get("ue") == "forbidden":
+            return [f"{payload_type}: payload type forbidden in user enrollment"]
+        return [f"{payload_type}: payload type not available for personal devices"]
+    if not isinstance(values, dict):
+        return [f"{payload_type}: values must be a dictionary"]
+    errors = []
+    managed = sorted(payload_catalogue.MANAGED_KEYS & set(values))
+    errors += [f"{payload_type}.{key}: set by the portal, leave it out" for key in managed]
+    for key in payload_catalogue.ignored_keys(payload_type) & set(values):
+        errors.append(f"{payload_type}.{key}: ignored in user enrollment, leave it out")
+    unknown = profile_variables.unknown_variables(values)
+    if unknown:
+        errors.append(
+            f"{payload_type}: unknown variable {', '.join(unknown)} "
+            f"(known: {', '.join('$' + v for v in profile_variables.VARIABLES)})"
+        )
+    sample = {
+        "PayloadType": payload_type,
+        "PayloadVersion": 1,
+        "PayloadIdentifier": "check",
+        "PayloadUUID": "check",
+        **{k: v for k, v in values.items() if k not in payload_catalogue.MANAGED_KEYS},
+    }
+    errors += schema.validate_payload(sample, user_enrollment=True, label=payload_type)
+    return errors
+
+
 def payload_values_of(payload: ProfilePayload) -> dict:
     """The payload's own keys with secrets, in plist types (variables not replaced)."""
     return payload_values.from_json(merge_secrets(payload.values, payload_secrets(payload)))

@@ -196,6 +196,12 @@ def key_specs(payload_type: str) -> list[dict]:
     return [spec for spec in own + common if key_offered(spec) and spec["key"] != "ANY"]
 
 
+def ignored_keys(payload_type: str) -> frozenset[str]:
+    """Keys the device ignores in user enrollment (they have no effect there)."""
+    keys = schema.facts()["profiles"][payload_type]["keys"]
+    return frozenset(s["key"] for s in keys if s.get("ios", {}).get("ue") == "ignored")
+
+
 def secret_paths(payload_type: str) -> frozenset[str]:
     return frozenset(SECRET_KEYS.get(payload_type, ()))
 
