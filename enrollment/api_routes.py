@@ -1,7 +1,13 @@
-from .api import EnrollmentAddressViewSet, InvitationViewSet, ProfileViewSet
+from .api import (
+    ConfigurationProfileViewSet,
+    EnrollmentAddressViewSet,
+    InvitationViewSet,
+    ProfileViewSet,
+)
 
 routes = [
     ("profiles", ProfileViewSet, "profile"),
+    ("configuration-profiles", ConfigurationProfileViewSet, "configuration-profile"),
     ("invitations", InvitationViewSet, "invitation"),
     ("enrollment-addresses", EnrollmentAddressViewSet, "enrollment-address"),
 ]

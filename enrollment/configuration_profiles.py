@@ -16,7 +16,7 @@ from django.utils.crypto import salted_hmac
 
 from apple import plist, schema
 
-from . import payload_catalogue, payload_values, profile_variables
+from . import payload_catalogue, payload_values, profile_variables, signals
 from .models import Profile, ProfilePayload
 from .profiles import payload_prefix
 from .signing import sign_profile
@@ -30,8 +30,13 @@ class InvalidProfile(ValueError):
         self.errors = errors
 
 
+def configured():
+    """Every configuration profile (of all tenants: scope it)."""
+    return Profile.objects.filter(kind=Profile.Kind.CONFIGURATION)
+
+
 def configuration_profiles(tenant):
-    return Profile.objects.for_tenant(tenant).filter(kind=Profile.Kind.CONFIGURATION)
+    return configured().filter(tenant=tenant) if tenant is not None else Profile.objects.none()
 
 
 def new_profile(tenant, **fields) -> Profile:
@@ -46,12 +51,43 @@ def create_profile(tenant, *, tags=(), payloads=(), **fields) -> Profile:
     with transaction.atomic():
         profile = new_profile(tenant, **fields)
         profile.save()
-        if tags:
-            profile.tags.set(tags)
         for payload_type, values in payloads:
             add_payload(profile, payload_type, values)
         record_change(profile)
+        set_tags(profile, tags)
     return profile
+
+
+def tag_ids(profile: Profile) -> set[int]:
+    return set(profile.tags.values_list("pk", flat=True))
+
+
+def set_tags(profile: Profile, tags) -> None:
+    before = tag_ids(profile)
+    profile.tags.set(tags)
+    after = tag_ids(profile)
+    if before != after:
+        _announce(profile, before | after)
+
+
+def saved(profile: Profile) -> bool:
+    """After the profile or its payloads were saved: new revision if the content changed, and
+    the devices of its tags are told. Returns whether the revision changed."""
+    changed = record_change(profile)
+    if changed:
+        _announce(profile, tag_ids(profile))
+    return changed
+
+
+def delete_profile(profile: Profile) -> None:
+    with transaction.atomic():
+        _announce(profile, tag_ids(profile))
+        profile.delete()
+
+
+def _announce(profile: Profile, ids: set[int]) -> None:
+    if ids:
+        signals.configuration_profile_changed.send(sender=Profile, profile=profile, tag_ids=ids)
 
 
 # Secrets: split off by dotted path, stored encrypted as JSON, merged back when building.

@@ -6,3 +6,7 @@ from django.dispatch import Signal
 terms_accepted = Signal()
 # sender=TermsOfUse, tenant=...: a new version is in force; every enrollment must accept it.
 terms_published = Signal()
+# sender=Profile, profile=..., tag_ids=set: a configuration profile changed what the devices of
+# these tags should have (new revision, tags added or removed, profile deleted). ``tag_ids``
+# holds the tags before and after the change; on deletion ``profile`` is about to be deleted.
+configuration_profile_changed = Signal()

@@ -16,7 +16,7 @@ from users.audit import record
 from users.models import ManagedUser
 from users.tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin, TenantObjectMixin
 
-from . import invitations, tasks
+from . import configuration_profiles, invitations, tasks
 from . import terms as terms_service
 from .addresses import local_address
 from .forms import ProfileForm, TermsForm
@@ -27,6 +27,9 @@ class ProfileListView(TenantMemberRequiredMixin, TenantObjectMixin, ListView):
     model = Profile
     template_name = "enrollment/profile_list.html"
     context_object_name = "profiles"
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("tags")
 
 
 class ProfileFormMixin(TenantAdminRequiredMixin, TenantObjectMixin):
@@ -50,6 +53,18 @@ class ProfileCreateView(ProfileFormMixin, CreateView):
 class ProfileUpdateView(ProfileFormMixin, UpdateView):
     audit_action = "profile.updated"
 
+    def get(self, request, *args, **kwargs):
+        profile = get_object_or_404(self.get_queryset(), pk=kwargs["pk"])
+        if profile.kind == Profile.Kind.CONFIGURATION:
+            return redirect("enrollment:configuration-edit", pk=profile.pk)
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.request.method == "POST":
+            return queryset.filter(kind=Profile.Kind.USER_REGISTRATION)
+        return queryset
+
 
 class ProfileDeleteView(TenantAdminRequiredMixin, TenantObjectMixin, DeleteView):
     model = Profile
@@ -59,6 +74,10 @@ class ProfileDeleteView(TenantAdminRequiredMixin, TenantObjectMixin, DeleteView)
     def form_valid(self, form):
         record(self.request.user, "profile.deleted", self.object)
         messages.success(self.request, _("Profile deleted."))
+        if self.object.kind == Profile.Kind.CONFIGURATION:
+            # Through the service: the devices of its tags must lose it.
+            configuration_profiles.delete_profile(self.object)
+            return redirect(self.success_url)
         return super().form_valid(form)
 
 

@@ -40,10 +40,20 @@ def by_pk(obj):
     return {"pk": obj.pk}
 
 
+def _configuration_profile(tenant):
+    from tests import factories
+
+    return factories.configuration_profile(
+        tenant, payloads=[("com.apple.wifi.managed", {"SSID_STR": "Isolation"})]
+    )
+
+
 CASES = {
     "enrollment:profile-edit": (_profile, by_pk),
     "enrollment:profile-delete": (_profile, by_pk),
     "profile-detail": (_profile, by_pk),
+    "enrollment:configuration-edit": (_configuration_profile, by_pk),
+    "configuration-profile-detail": (_configuration_profile, by_pk),
     "invitation-detail": (_invitation, by_pk),
     "invitation-resend": (_invitation, by_pk),
     "invitations:resend": (_invitation, by_pk),
