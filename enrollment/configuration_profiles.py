@@ -16,7 +16,7 @@ from django.utils.crypto import salted_hmac
 
 from apple import plist, schema
 
-from . import payload_catalogue, payload_values, profile_variables
+from . import payload_catalogue, payload_values, profile_variables, signals
 from .models import Profile, ProfilePayload
 from .profiles import payload_prefix
 from .signing import sign_profile
@@ -173,7 +173,8 @@ def content_hash(profile: Profile) -> str:
 
 def record_change(profile: Profile) -> bool:
     """After a change to the profile or its payloads: bump ``revision`` if what devices get
-    changed. Returns whether it did (the caller then marks the profile's devices)."""
+    changed. Returns whether it did; a change is announced (``configuration_profile_changed``)
+    so that the devices it reaches get the new revision."""
     new_hash = content_hash(profile)
     if profile.content_hash and hmac.compare_digest(new_hash, profile.content_hash):
         return False
@@ -182,4 +183,6 @@ def record_change(profile: Profile) -> bool:
         content_hash=new_hash, revision=profile.revision + int(changed)
     )
     profile.content_hash, profile.revision = new_hash, profile.revision + int(changed)
+    if changed:
+        signals.configuration_profile_changed.send(sender=Profile, profile=profile)
     return changed
