@@ -7,7 +7,9 @@ one). The device enrolls a new certificate for the same enrollment session and p
 (Authenticate, TokenUpdate or connect with the same EnrollmentID): ``adopt`` re-pins the same
 ``Device`` row to it, so its history, tags and apps stay. One renewal is open at a time; one
 that has not come back after ``RETRY_AFTER`` is replaced by a new one. With the switch off
-nothing is sent and the tile warns (``expires_soon``).
+nothing is sent and the tile warns (``expires_soon``). The check is part of the connect's
+reconciliation, which a device's polls reach at most once per
+``MDM_LAST_SEEN_GRANULARITY_SECONDS`` (the idle fast path skips it).
 """
 
 import logging

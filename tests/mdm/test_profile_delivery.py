@@ -113,9 +113,10 @@ def test_variables_are_replaced_per_device(tenant, sales):
     variables = profile_delivery.variables_of(device)
     assert row.queued_hash == profile_delivery.delivery_hash(profile, variables)
     Device.objects.filter(pk=device.pk).update(name="Other")
-    assert profile_delivery.delivery_hash(
-        profile, profile_delivery.variables_of(device)
-    ) != row.queued_hash
+    assert (
+        profile_delivery.delivery_hash(profile, profile_delivery.variables_of(device))
+        != row.queued_hash
+    )
 
 
 def test_user_tags_and_direct_assignment_reach_the_device(tenant, sales, wifi):
