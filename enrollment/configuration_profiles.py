@@ -58,36 +58,20 @@ def create_profile(tenant, *, tags=(), payloads=(), **fields) -> Profile:
     return profile
 
 
-def tag_ids(profile: Profile) -> set[int]:
-    return set(profile.tags.values_list("pk", flat=True))
-
-
 def set_tags(profile: Profile, tags) -> None:
-    before = tag_ids(profile)
+    # mdm follows the tags through m2m_changed, deletion through pre_delete.
     profile.tags.set(tags)
-    after = tag_ids(profile)
-    if before != after:
-        _announce(profile, before | after)
 
 
 def saved(profile: Profile) -> bool:
-    """After the profile or its payloads were saved: new revision if the content changed, and
-    the devices of its tags are told. Returns whether the revision changed."""
-    changed = record_change(profile)
-    if changed:
-        _announce(profile, tag_ids(profile))
-    return changed
+    """After the profile or its payloads were saved: new revision if the content changed
+    (announced by ``record_change``). Returns whether the revision changed."""
+    return record_change(profile)
 
 
 def delete_profile(profile: Profile) -> None:
     with transaction.atomic():
-        _announce(profile, tag_ids(profile))
         profile.delete()
-
-
-def _announce(profile: Profile, ids: set[int]) -> None:
-    if ids:
-        signals.configuration_profile_changed.send(sender=Profile, profile=profile, tag_ids=ids)
 
 
 # Secrets: split off by dotted path, stored encrypted as JSON, merged back when building.
@@ -244,7 +228,8 @@ def content_hash(profile: Profile) -> str:
 
 def record_change(profile: Profile) -> bool:
     """After a change to the profile or its payloads: bump ``revision`` if what devices get
-    changed. Returns whether it did (the caller then marks the profile's devices)."""
+    changed. Returns whether it did; a change is announced (``configuration_profile_changed``)
+    so that the devices it reaches get the new revision."""
     new_hash = content_hash(profile)
     if profile.content_hash and hmac.compare_digest(new_hash, profile.content_hash):
         return False
@@ -253,4 +238,6 @@ def record_change(profile: Profile) -> bool:
         content_hash=new_hash, revision=profile.revision + int(changed)
     )
     profile.content_hash, profile.revision = new_hash, profile.revision + int(changed)
+    if changed:
+        signals.configuration_profile_changed.send(sender=Profile, profile=profile)
     return changed

@@ -5,6 +5,7 @@ Every profile built here must validate against Apple's schema (``apple.schema``)
 check that for each variant.
 """
 
+import datetime as dt
 import uuid
 
 from cryptography import x509
@@ -68,7 +69,9 @@ def _certificate_payloads(pem_text: str, prefix: str) -> list[dict]:
     return payloads
 
 
-def build_enrollment_profile(session: EnrollmentSession) -> dict:
+def build_enrollment_profile(
+    session: EnrollmentSession, *, challenge_ttl: dt.timedelta = scep.CHALLENGE_TTL
+) -> dict:
     tenant, user = session.tenant, session.user
     push = current_push_identity(tenant)
     profile = default_profile(tenant)
@@ -81,7 +84,7 @@ def build_enrollment_profile(session: EnrollmentSession) -> dict:
     prefix = payload_prefix(tenant)
     server_url, checkin_url = server_urls()
     scep_uuid = _uuid()
-    challenge = scep.issue_challenge(tenant, subject_cn=session.subject_cn)
+    challenge = scep.issue_challenge(tenant, subject_cn=session.subject_cn, ttl=challenge_ttl)
     scep_payload = {
         "PayloadType": "com.apple.security.scep",
         "PayloadVersion": 1,
@@ -136,3 +139,16 @@ def build_enrollment_profile(session: EnrollmentSession) -> dict:
 
 def render_enrollment_profile(session: EnrollmentSession) -> bytes:
     return sign_profile(plist.dumps(build_enrollment_profile(session)))
+
+
+# A renewal may wait for a device that answers NotNow; its challenge lasts as long.
+RENEWAL_CHALLENGE_TTL = dt.timedelta(days=1)
+
+
+def render_renewal_profile(session: EnrollmentSession) -> bytes:
+    """The enrollment profile again for an enrolled device, with a fresh one-time challenge for
+    a new identity certificate. Same identifiers, so installing it (``InstallProfile``) replaces
+    the enrollment profile; the session, hence the EnrollmentID and bearer token, stay."""
+    return sign_profile(
+        plist.dumps(build_enrollment_profile(session, challenge_ttl=RENEWAL_CHALLENGE_TTL))
+    )

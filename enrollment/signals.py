@@ -6,7 +6,6 @@ from django.dispatch import Signal
 terms_accepted = Signal()
 # sender=TermsOfUse, tenant=...: a new version is in force; every enrollment must accept it.
 terms_published = Signal()
-# sender=Profile, profile=..., tag_ids=set: a configuration profile changed what the devices of
-# these tags should have (new revision, tags added or removed, profile deleted). ``tag_ids``
-# holds the tags before and after the change; on deletion ``profile`` is about to be deleted.
+# sender=Profile, profile=...: what devices get of this configuration profile changed (a new
+# revision); mdm marks the devices it reaches for reconciliation and pushes them.
 configuration_profile_changed = Signal()

@@ -1,4 +1,5 @@
-"""REST API of mdm: devices with their inventory, their command queue, and removal."""
+"""REST API of mdm: devices with their inventory and profile states, their configuration (name,
+tags, directly assigned profiles: PATCH), their command queue, and removal."""
 
 from django.db import transaction
 from drf_spectacular.utils import (
@@ -14,9 +15,9 @@ from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from users.api import TenantScopedReadOnlyViewSet
+from users.api import StrictCharField, TenantScopedReadOnlyViewSet
 
-from . import device_labels, queue, removal, tasks
+from . import device_labels, device_settings, queue, removal, tasks
 from .commands import CommandError
 from .device_pages import InvalidCursor, device_page, encode_cursor, search_devices
 from .models import Command, Device, DeviceApp, DeviceProfile
@@ -29,9 +30,73 @@ class DeviceAppSerializer(serializers.ModelSerializer):
 
 
 class DeviceProfileSerializer(serializers.ModelSerializer):
+    """A profile on the device: ``state`` empty when only reported by the device, else the
+    portal's delivery state; ``profile`` the configuration profile's id when the portal
+    delivered it."""
+
     class Meta:
         model = DeviceProfile
-        fields = ["identifier", "display_name", "payload_uuid", "organization"]
+        fields = [
+            "identifier",
+            "display_name",
+            "payload_uuid",
+            "organization",
+            "profile",
+            "state",
+            "error_chain",
+            "installed_revision",
+            "queued_revision",
+            "updated_at",
+        ]
+
+
+class TagNames(serializers.ListField):
+    child = StrictCharField(max_length=64)
+
+    def to_representation(self, manager):
+        return [tag.name for tag in manager.all()]
+
+
+class TenantProfiles(serializers.PrimaryKeyRelatedField):
+    """Ids of the acting tenant's configuration profiles (another tenant's id does not exist)."""
+
+    def get_queryset(self):
+        return device_settings.tenant_profiles(self.context["request"].tenant)
+
+
+DEVICE_FIELDS = [
+    "id",
+    "enrollment_id",
+    "user",
+    "enrollment_mode",
+    "status",
+    "managed_apple_id",
+    "model",
+    "product_name",
+    "model_name",
+    "device_name",
+    "os_version",
+    "build_version",
+    "capacity_gb",
+    "available_capacity_gb",
+    "battery_level",
+    "security_info",
+    "inventory_at",
+    "identity_not_after",
+    "has_push_token",
+    "push_state",
+    "terms_accepted",
+    "enrolled_at",
+    "last_seen_at",
+    "unenrolled_at",
+    "labels",
+    "name",
+    "tags",
+    "direct_profiles",
+    "apps",
+    "profiles",
+]
+WRITABLE = ("name", "tags", "direct_profiles")
 
 
 class DeviceSerializer(serializers.ModelSerializer):
@@ -40,41 +105,31 @@ class DeviceSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="display_model", read_only=True)
     apps = DeviceAppSerializer(many=True, read_only=True)
     profiles = DeviceProfileSerializer(many=True, read_only=True)
+    name = StrictCharField(max_length=120, required=False, allow_blank=True)
+    tags = TagNames(required=False)
+    direct_profiles = TenantProfiles(many=True, required=False)
 
     class Meta:
         model = Device
-        fields = [
-            "id",
-            "enrollment_id",
-            "user",
-            "enrollment_mode",
-            "status",
-            "managed_apple_id",
-            "model",
-            "product_name",
-            "model_name",
-            "device_name",
-            "os_version",
-            "build_version",
-            "capacity_gb",
-            "available_capacity_gb",
-            "battery_level",
-            "security_info",
-            "inventory_at",
-            "identity_not_after",
-            "has_push_token",
-            "push_state",
-            "terms_accepted",
-            "enrolled_at",
-            "last_seen_at",
-            "unenrolled_at",
-            "labels",
-            "apps",
-            "profiles",
-        ]
+        fields = DEVICE_FIELDS
+        read_only_fields = [f for f in DEVICE_FIELDS if f not in WRITABLE]
 
     def get_labels(self, device) -> list[str]:
-        return [str(text) for _, text in device_labels.labels(device)]
+        request = self.context.get("request")
+        enabled = bool(request and request.tenant.apple_reenrollment_enabled)
+        return [str(text) for _, text in device_labels.labels(device, renewal_enabled=enabled)]
+
+    def update(self, device, validated_data):
+        with transaction.atomic():
+            ids = device_settings.update_device(
+                device,
+                account=self.context["request"].user,
+                name=validated_data.get("name"),
+                tag_names=validated_data.get("tags"),
+                profiles=validated_data.get("direct_profiles"),
+            )
+            tasks.push_after_commit(ids)
+        return device
 
 
 class CommandSerializer(serializers.ModelSerializer):
@@ -182,6 +237,7 @@ _LIST_FIELDS = (
     "battery_level",
     "inventory_at",
     "identity_not_after",
+    "name",
     "push_token",
     "push_magic",
     "push_state",
@@ -205,7 +261,7 @@ _LIST_FIELDS = (
         ]
     )
 )
-class DeviceViewSet(mixins.DestroyModelMixin, TenantScopedReadOnlyViewSet):
+class DeviceViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, TenantScopedReadOnlyViewSet):
     queryset = Device.objects.all()
     serializer_class = DeviceSerializer
 
@@ -215,8 +271,8 @@ class DeviceViewSet(mixins.DestroyModelMixin, TenantScopedReadOnlyViewSet):
             queryset = queryset.only(*_LIST_FIELDS)
             q = self.request.query_params.get("q", "").strip()
             return search_devices(queryset, self.request.tenant, q) if q else queryset
-        queryset = queryset.select_related("user")
-        if self.action == "retrieve":
+        queryset = queryset.select_related("user").prefetch_related("tags", "direct_profiles")
+        if self.action in ("retrieve", "update", "partial_update"):
             queryset = queryset.prefetch_related("apps", "profiles")
         return queryset
 
@@ -304,5 +360,5 @@ class _DeviceListSerializer(DeviceSerializer):
         fields = [
             f
             for f in DeviceSerializer.Meta.fields
-            if f not in ("apps", "profiles", "security_info")
+            if f not in ("apps", "profiles", "security_info", "tags", "direct_profiles")
         ]

@@ -6,6 +6,7 @@ class MdmConfig(AppConfig):
     verbose_name = "Devices and commands"
 
     def ready(self):
-        from . import metrics, receivers  # noqa: F401  (connects the signal receivers)
+        # receivers connects the signal receivers; profile_delivery registers a desired source.
+        from . import metrics, profile_delivery, receivers  # noqa: F401
 
         metrics.register_queue_depth()

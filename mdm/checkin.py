@@ -15,7 +15,7 @@ from django.utils import timezone
 from enrollment import lifecycle
 from enrollment import tasks as enrollment_tasks
 
-from . import queue, removal, tasks
+from . import queue, removal, renewal, tasks
 from .device_auth import DeviceIdentity, pinned_device, session_of
 from .models import Device, DeviceEvent
 from .protocol import BadMessage, Reply, bad_request, text, unrecognized
@@ -64,6 +64,14 @@ def authenticate(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
     now = timezone.now()
     with transaction.atomic():
         device = Device.objects.select_for_update().filter(enrollment_id=enrollment_id).first()
+        if (
+            device is not None
+            and device.identity_fingerprint != identity.fingerprint
+            and renewal.accepts(device, identity, session.pk)
+        ):
+            # The renewed identity of the same enrollment: same row, status unchanged.
+            renewal.adopt(device, identity, raw)
+            return Reply()
         if device is not None and (
             device.tenant_id != identity.tenant_id
             or device.identity_fingerprint != identity.fingerprint

@@ -3,8 +3,8 @@ next command, or an empty body when nothing is due.
 
 A poll of an idle device costs two queries (the pinned device, the queue); ``last_seen_at`` is
 written at most once per ``MDM_LAST_SEEN_GRANULARITY_SECONDS``. The device's desired state is
-reconciled here, at connect time: what is due (an inventory refresh, apps and profiles through
-``mdm.desired``) becomes commands now,
+reconciled here, at connect time: what is due (an inventory refresh, an identity renewal, apps
+and profiles through ``mdm.desired``) becomes commands now,
 so a change for many devices never stores devices × items rows up front.
 """
 
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import desired, metrics, queue, removal
+from . import desired, metrics, queue, removal, renewal
 from .device_auth import DeviceIdentity, pinned_device
 from .models import Device
 from .protocol import BadMessage, Reply, text
@@ -37,6 +37,8 @@ def reconcile(device: Device, now) -> None:
     """Turn what is due for the device into queued commands (only on Idle)."""
     if queue.inventory_due(device, now):
         queue.request_inventory(device)
+    if renewal.due(device, now):
+        renewal.request(device, now)
     if desired.due(device):
         desired.reconcile(device, now)
 

@@ -28,6 +28,34 @@ def source(function: Callable) -> Callable:
     return function
 
 
+# What waits for the terms of use, by kind ("profiles", "apps"): function(devices) ->
+# {device id: count}, in a fixed number of queries however many devices (a page of tiles).
+_HELD_BACK: dict[str, Callable] = {}
+
+
+def held_back_counter(kind: str) -> Callable:
+    """Decorator: register how many items of ``kind`` devices without accepted terms lack."""
+
+    def register(function: Callable) -> Callable:
+        _HELD_BACK[kind] = function
+        return function
+
+    return register
+
+
+def held_back(devices) -> dict[int, dict[str, int]]:
+    """What the configuration of each device holds back until its user accepts the terms:
+    {device id: {kind: count}}, only for manageable devices whose terms are not accepted."""
+    waiting = [d for d in devices if not d.terms_accepted and d.is_manageable]
+    if not waiting:
+        return {}
+    result: dict[int, dict[str, int]] = {d.pk: {} for d in waiting}
+    for kind, function in _HELD_BACK.items():
+        for pk, count in function(waiting).items():
+            result[pk][kind] = count
+    return result
+
+
 def due(device: Device) -> bool:
     return bool(device.config_due and device.terms_accepted and device.is_manageable)
 

@@ -26,7 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -35,6 +35,7 @@ from enrollment import terms, tokens
 from enrollment.models import EnrollmentSession
 from enrollment.scep.models import IdentityCA
 
+from . import renewal
 from .models import Command, Device
 
 _CN = re.compile(r"^ue-(?P<id>[0-9a-f-]{36})$")
@@ -213,6 +214,8 @@ _DEVICE_FIELDS = tuple(
         "tenant_id",
         "enrollment_id",
         "identity_fingerprint",
+        "identity_not_after",
+        "identity_renewal_requested_at",
         "status",
         "session_id",
         "user_id",
@@ -292,8 +295,18 @@ def pinned_device(identity: DeviceIdentity, enrollment_id: str) -> Device:
     """Step 2 for every other message: the device of this EnrollmentID, pinned to this
     certificate, of this session, with its bearer token — one query."""
     device = _load_device(identity.tenant_id, enrollment_id) if enrollment_id else None
-    if device is None or device.identity_fingerprint != identity.fingerprint:
+    if device is None:
         raise _unknown("unknown enrollment or certificate not pinned to it")
+    if device.identity_fingerprint != identity.fingerprint:
+        # The renewed certificate of an open identity renewal may arrive here first.
+        if device.identity_renewal_requested_at is None or identity.certificate is None:
+            raise _unknown("unknown enrollment or certificate not pinned to it")
+        check_session(identity, device.session)
+        if not renewal.accepts(device, identity, device.session_id):
+            raise _unknown("unknown enrollment or certificate not pinned to it")
+        with transaction.atomic():
+            renewal.adopt(device, identity)
+        return device
     if device.status == Device.Status.UNENROLLED:
         raise _unknown("enrollment ended")
     if device.status == Device.Status.REMOVING and device.session is None:

@@ -1,12 +1,14 @@
 """What a device tile says about a device: its labels, from the device row alone (no query)."""
 
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from . import renewal
 from .models import Device
 
 
-def labels(device: Device) -> list[tuple[str, str]]:
-    """(css class, text) pairs."""
+def labels(device: Device, *, renewal_enabled: bool = False) -> list[tuple[str, str]]:
+    """(css class, text) pairs. ``renewal_enabled``: the tenant's Apple re-enrollment switch."""
     if device.status == Device.Status.UNENROLLED:
         return [("bad", _("Unenrolled"))]
     if device.status == Device.Status.REMOVING:
@@ -20,4 +22,15 @@ def labels(device: Device) -> list[tuple[str, str]]:
         result.append(("bad", _("No push token")))
     elif device.push_state == Device.PushState.UNREACHABLE:
         result.append(("bad", _("Unreachable")))
+    if renewal.expires_soon(device):
+        if renewal_enabled:
+            result.append(("warn", _("Identity renewal under way")))
+        else:
+            expires = formats.date_format(device.identity_not_after, "SHORT_DATE_FORMAT")
+            result.append(
+                (
+                    "bad",
+                    _("Identity expires %(date)s: turn on Apple re-enrollment") % {"date": expires},
+                )
+            )
     return result

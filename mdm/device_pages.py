@@ -35,6 +35,8 @@ TILE_FIELDS = (
     "model_name",
     "os_version",
     "terms_accepted",
+    "name",
+    "identity_not_after",
     "push_token",
     "push_magic",
     "push_state",

@@ -4,10 +4,11 @@ from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.dispatch import receiver
 
 from enrollment import signals as enrollment_signals
+from enrollment.models import Profile
 from users import signals as user_signals
 from users.models import ManagedUser, Tag
 
-from . import desired, removal, tasks
+from . import desired, profile_delivery, removal, tasks
 from .models import Device
 
 
@@ -82,6 +83,54 @@ def user_tags_rewritten(sender, user_ids, **kwargs):
 def tag_deleted(sender, instance, **kwargs):
     devices = desired.devices_with_tags(instance.tenant_id, [instance.pk])
     tasks.push_after_commit(desired.mark_changed(devices))
+
+
+# Configuration profiles: a new revision, changed tags or direct assignments, or a deletion make
+# the devices they reach (and those that have them) due; rows are written at their connect.
+
+
+def _profile_devices_changed(devices) -> None:
+    tasks.push_after_commit(desired.mark_changed(devices))
+
+
+@receiver(
+    enrollment_signals.configuration_profile_changed, dispatch_uid="mdm.configuration_profile"
+)
+def configuration_profile_changed(sender, profile, **kwargs):
+    _profile_devices_changed(profile_delivery.devices_reached(profile))
+
+
+@receiver(m2m_changed, sender=Profile.tags.through, dispatch_uid="mdm.profile_tags")
+def profile_tags_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    if action not in _TAG_ACTIONS:
+        return
+    if reverse:  # tag.profiles changed: the tag's devices
+        tag_ids, tenant_id = [instance.pk], instance.tenant_id
+    elif action == "pre_clear":
+        tag_ids, tenant_id = list(instance.tags.values_list("pk", flat=True)), instance.tenant_id
+    else:
+        tag_ids, tenant_id = list(pk_set or ()), instance.tenant_id
+    if tag_ids:
+        _profile_devices_changed(desired.devices_with_tags(tenant_id, tag_ids))
+
+
+@receiver(m2m_changed, sender=Device.direct_profiles.through, dispatch_uid="mdm.direct_profiles")
+def direct_profiles_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    if action not in _TAG_ACTIONS:
+        return
+    if not reverse:
+        devices = Device.objects.filter(pk=instance.pk)
+    elif action == "pre_clear":
+        devices = Device.objects.filter(direct_profiles=instance)
+    else:
+        devices = Device.objects.filter(pk__in=pk_set or ())
+    _profile_devices_changed(devices)
+
+
+@receiver(pre_delete, sender=Profile, dispatch_uid="mdm.profile_deleted")
+def profile_deleted(sender, instance, **kwargs):
+    if instance.kind == Profile.Kind.CONFIGURATION:
+        _profile_devices_changed(profile_delivery.devices_reached(instance))
 
 
 @receiver(user_signals.count_enrolled_devices, sender=ManagedUser, dispatch_uid="mdm.count")

@@ -15,6 +15,8 @@ EVENT_LABELS = {
     "command_report": _("Command result"),
     "removal_requested": _("Removal of management requested"),
     "removed": _("Management removed (RemoveProfile sent, enrollment ended)"),
+    "identity_renewal_requested": _("Identity renewal sent (new enrollment profile)"),
+    "identity_renewed": _("Identity renewed: new certificate pinned"),
 }
 
 

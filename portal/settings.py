@@ -320,6 +320,9 @@ MDM_LAST_SEEN_GRANULARITY_SECONDS = int(os.environ.get("MDM_LAST_SEEN_GRANULARIT
 # again by the sweep; a device silent for MDM_SILENT_PUSH_SECONDS gets a wake-up push.
 MDM_PUSH_SWEEP_AFTER_SECONDS = int(os.environ.get("MDM_PUSH_SWEEP_AFTER_SECONDS", "300"))
 MDM_SILENT_PUSH_SECONDS = int(os.environ.get("MDM_SILENT_PUSH_SECONDS", "86400"))
+# With Apple re-enrollment on, a device whose identity certificate expires within this many days
+# gets a renewal (a new enrollment profile); with it off, its tile warns from then on.
+MDM_IDENTITY_RENEWAL_DAYS = int(os.environ.get("MDM_IDENTITY_RENEWAL_DAYS", "60"))
 # Devices per push task (one APNs connection carries a whole batch).
 MDM_PUSH_BATCH = int(os.environ.get("MDM_PUSH_BATCH", "5000"))
 # /metrics (Prometheus): a bearer token, and/or client addresses allowed without one.

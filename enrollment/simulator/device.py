@@ -63,7 +63,12 @@ class SimulatedDevice:
     commands_answered: list = field(default_factory=list)
     # What the device has, as its answers report it.
     apps: dict = field(default_factory=dict)  # identifier -> {"Name", "Version", "ShortVersion"}
-    installed_profiles: dict = field(default_factory=dict)  # PayloadIdentifier -> display name
+    # PayloadIdentifier -> the installed profile (its plist); the enrollment profile is ``profile``.
+    installed_profiles: dict = field(default_factory=dict)
+    # PayloadIdentifiers whose InstallProfile the device answers with Error (and an ErrorChain).
+    refuse_profiles: set = field(default_factory=set)
+    # Identity renewals done (an InstallProfile of the enrollment profile with a new SCEP payload).
+    renewals: int = 0
     # RequestType -> "NotNow" | "Error" | "CommandFormatError" | "ignore" (no answer sent),
     # to exercise the server's handling; one entry is used up per command.
     misbehave: dict = field(default_factory=dict)
@@ -312,6 +317,45 @@ class SimulatedDevice:
             "BatteryLevel": 0.82,
         }
 
+    @staticmethod
+    def _refused(report: dict) -> dict:
+        return report | {
+            "Status": "Error",
+            "ErrorChain": [
+                {
+                    "ErrorCode": 4001,
+                    "ErrorDomain": "MCProfileErrorDomain",
+                    "LocalizedDescription": "The simulated device refused the command.",
+                    "USEnglishDescription": "The simulated device refused the command.",
+                }
+            ],
+        }
+
+    @staticmethod
+    def _read_profile(data: bytes) -> dict | None:
+        """A profile as the device reads it: signed (CMS) or plain; None when it is neither."""
+        if not isinstance(data, bytes):
+            return None
+        if not data.lstrip().startswith((b"<?xml", b"<plist", b"bplist")):
+            try:
+                data = cms.verify(data).content
+            except cms.CMSError:
+                return None
+        try:
+            profile = plist.loads(data)
+        except plist.PlistError:
+            return None
+        return profile if isinstance(profile, dict) else None
+
+    def renew(self, profile: dict) -> None:
+        """The enrollment profile again (identity renewal): enroll the new SCEP payload's
+        certificate, then check in with it (Authenticate, TokenUpdate) as a device does."""
+        self.profile = profile
+        self.scep_enroll()
+        self.renewals += 1
+        self.authenticate()
+        self.token_update()
+
     def answer(self, envelope: dict) -> dict | None:
         command = envelope.get("Command", {})
         request_type = command.get("RequestType")
@@ -326,17 +370,7 @@ class SimulatedDevice:
         if behaviour in ("NotNow", "CommandFormatError"):
             return report | {"Status": behaviour}
         if behaviour == "Error":
-            return report | {
-                "Status": "Error",
-                "ErrorChain": [
-                    {
-                        "ErrorCode": 4001,
-                        "ErrorDomain": "MCProfileErrorDomain",
-                        "LocalizedDescription": "The simulated device refused the command.",
-                        "USEnglishDescription": "The simulated device refused the command.",
-                    }
-                ],
-            }
+            return self._refused(report)
         if request_type == "DeviceInformation":
             values = self._inventory_values()
             queries = command.get("Queries") or list(values)
@@ -350,15 +384,16 @@ class SimulatedDevice:
                 i: {"Status": "Managed", "ManagementFlags": 1} for i in self.apps
             }
         elif request_type == "ProfileList":
-            enrollment = self.profile or {}
-            profiles = {
-                enrollment.get("PayloadIdentifier", "enrollment"): enrollment.get(
-                    "PayloadDisplayName", "MDM"
-                )
-            } | self.installed_profiles
+            enrollment = self.profile or {"PayloadIdentifier": "enrollment"}
+            profiles = [enrollment, *self.installed_profiles.values()]
             report["ProfileList"] = [
-                {"PayloadIdentifier": i, "PayloadDisplayName": n, "IsManaged": True}
-                for i, n in profiles.items()
+                {
+                    "PayloadIdentifier": p.get("PayloadIdentifier", ""),
+                    "PayloadDisplayName": p.get("PayloadDisplayName", ""),
+                    "PayloadUUID": p.get("PayloadUUID", ""),
+                    "IsManaged": True,
+                }
+                for p in profiles
             ]
         elif request_type == "SecurityInfo":
             report["SecurityInfo"] = {
@@ -376,15 +411,17 @@ class SimulatedDevice:
                 }
             ]
         elif request_type == "InstallProfile":
-            profile = (
-                plist.loads(command["Payload"])
-                if command.get("Payload", b"").lstrip().startswith((b"<?xml", b"<plist", b"bplist"))
-                else {}
-            )
-            if profile.get("PayloadIdentifier"):
-                self.installed_profiles[profile["PayloadIdentifier"]] = profile.get(
-                    "PayloadDisplayName", ""
-                )
+            profile = self._read_profile(command.get("Payload", b""))
+            identifier = profile.get("PayloadIdentifier") if profile else None
+            if not identifier:
+                return report | {"Status": "CommandFormatError"}
+            if identifier in self.refuse_profiles:
+                return self._refused(report)
+            if self.profile and identifier == self.profile.get("PayloadIdentifier"):
+                self.renew(profile)
+                report["EnrollmentID"] = self.enrollment_id
+            else:  # the same identifier replaces what was installed
+                self.installed_profiles[identifier] = profile
         elif request_type == "RemoveProfile":
             self.installed_profiles.pop(command.get("Identifier"), None)
         elif request_type == "InstallApplication":

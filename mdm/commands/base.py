@@ -64,6 +64,9 @@ class CommandType:
         """Store what an Acknowledged answer says; return what the history shows of it."""
         return {}
 
+    def failed(self, device, answer: dict, error_chain: list) -> None:
+        """The device answered Error or CommandFormatError (``answer`` is the whole message)."""
+
 
 REGISTRY: dict[str, type[CommandType]] = {}
 
@@ -145,6 +148,11 @@ def data_arg(arguments: dict, key: str, *, required: bool = False, limit: int = 
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise CommandError(_("%(key)s must be base64.") % {"key": key}) from exc
+
+
+def data_text(value: bytes) -> str:
+    """Binary for a command's JSON arguments (what ``data_arg`` reads back)."""
+    return base64.b64encode(value).decode()
 
 
 def only_keys(arguments: dict, allowed: set[str], request_type: str) -> None:

@@ -2,11 +2,14 @@
 
 import plistlib
 
+from django.db.models import Exists, F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apple import cms
 
-from ..models import DeviceProfile
+from ..models import Device, DeviceProfile
+from ..protocol import command_uuid
 from .base import (
     CommandError,
     CommandType,
@@ -43,12 +46,20 @@ class ProfileList(CommandType):
                     organization=result_text(item, "PayloadOrganization"),
                     is_managed=item.get("IsManaged", True) is not False,
                 )
+        # The list is what the device has. Rows of profiles the portal is still installing
+        # (queued, failed) stay; a delivered profile the device no longer lists is forgotten
+        # and the device made due, so reconciliation installs it again.
+        gone = DeviceProfile.objects.filter(device=device).exclude(identifier__in=list(rows))
+        lost = gone.filter(state=DeviceProfile.State.INSTALLED)
+        Device.objects.filter(pk=device.pk).filter(Exists(lost)).update(config_due=True)
+        gone.exclude(state__in=(DeviceProfile.State.QUEUED, DeviceProfile.State.FAILED)).delete()
+        # Reported fields only: a new row is "on the device", an existing one keeps its state.
         store_reported(
             DeviceProfile,
             device,
             list(rows.values()),
             ["display_name", "payload_uuid", "organization", "is_managed"],
-            complete=True,
+            complete=False,
         )
         return {"profiles": sorted(rows)}
 
@@ -71,6 +82,11 @@ def _profile_identifier(data: bytes) -> str:
     return identifier
 
 
+def _answered_rows(device, answer: dict):
+    """The delivery rows waiting for this answer (matched by CommandUUID)."""
+    return DeviceProfile.objects.filter(device=device, command_uuid=command_uuid(answer))
+
+
 @register
 class InstallProfile(CommandType):
     request_type = "InstallProfile"
@@ -82,7 +98,23 @@ class InstallProfile(CommandType):
         return {"Payload": arguments["Payload"]}
 
     def payload(self, device):
+        # Only the Payload goes out; other arguments are the portal's notes (mdm.renewal).
         return {"Payload": data_arg(self.arguments, "Payload")}
+
+    def process(self, device, result):
+        _answered_rows(device, result).update(
+            state=DeviceProfile.State.INSTALLED,
+            installed_hash=F("queued_hash"),
+            installed_revision=F("queued_revision"),
+            error_chain=[],
+            updated_at=timezone.now(),
+        )
+        return {}
+
+    def failed(self, device, answer, error_chain):
+        _answered_rows(device, answer).update(
+            state=DeviceProfile.State.FAILED, error_chain=error_chain, updated_at=timezone.now()
+        )
 
 
 @register
@@ -94,7 +126,13 @@ class RemoveProfile(CommandType):
         return {"Identifier": string_arg(arguments, "Identifier", required=True)}
 
     def process(self, device, result):
+        # A row queued for installing again since (the profile is wanted back) stays.
         DeviceProfile.objects.filter(
             device=device, identifier=self.arguments["Identifier"]
-        ).delete()
+        ).exclude(state=DeviceProfile.State.QUEUED).delete()
         return {}
+
+    def failed(self, device, answer, error_chain):
+        _answered_rows(device, answer).update(
+            state=DeviceProfile.State.FAILED, error_chain=error_chain, updated_at=timezone.now()
+        )

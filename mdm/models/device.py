@@ -73,6 +73,9 @@ class Device(TenantOwned):
     identity_fingerprint = models.CharField(max_length=64, db_index=True)
     identity_serial = models.CharField(max_length=80, blank=True)
     identity_not_after = models.DateTimeField(null=True, blank=True)
+    # A renewal of the identity (a new enrollment profile) was queued then; cleared when the
+    # device authenticates with its new certificate (mdm.renewal).
+    identity_renewal_requested_at = models.DateTimeField(null=True, blank=True)
     topic = models.CharField(max_length=200, blank=True)
     push_token = models.BinaryField(null=True, blank=True)
     push_magic = models.CharField(max_length=128, blank=True)
@@ -83,6 +86,10 @@ class Device(TenantOwned):
     push_attempts = models.PositiveSmallIntegerField(default=0)
     last_push_at = models.DateTimeField(null=True, blank=True)
     tags = models.ManyToManyField("users.Tag", blank=True, related_name="devices")
+    # Configuration profiles assigned to this device itself, besides those of its tags.
+    direct_profiles = models.ManyToManyField(
+        "enrollment.Profile", blank=True, related_name="direct_devices"
+    )
     enrolled_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     unenrolled_at = models.DateTimeField(null=True, blank=True)

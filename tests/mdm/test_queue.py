@@ -205,4 +205,5 @@ def test_queries_per_poll(device, poller, settings):
 
     assert count(idle) <= 2, idle.captured_queries
     assert count(queued) <= 3, queued.captured_queries
-    assert count(answered) <= 5, answered.captured_queries
+    # ProfileList: one UPDATE makes the device due if it lost a profile the portal installed.
+    assert count(answered) <= 6, answered.captured_queries
