@@ -191,6 +191,8 @@ CELERY_BEAT_SCHEDULE = {
     "vpp-token-check": {"task": "apple.tasks.check_vpp_tokens", "schedule": 6 * 3600.0},
     "entra-id-sync": {"task": "users.imports.tasks.sync_entra_tenants", "schedule": 3600.0},
     "mdm-push-sweep": {"task": "mdm.tasks.sweep_pushes", "schedule": 300.0},
+    "mdm-licence-jobs": {"task": "mdm.tasks.follow_licence_jobs", "schedule": 180.0},
+    "mdm-licences": {"task": "mdm.tasks.reconcile_all_licences", "schedule": 3600.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
