@@ -14,6 +14,7 @@ from django.db.models import Q
 from users.models import Tag
 
 from . import desired, queue
+from .app_installations import install_arguments
 from .commands import CommandError
 from .commands.applications import InstallApplication, RemoveApplication
 from .models import App, AppInstallation, Command, Licence
@@ -34,17 +35,6 @@ def desired_apps(device) -> dict[int, App]:
         wanted |= Q(licences__user_id=device.user_id, licences__requested=True)
     apps = App.objects.filter(tenant_id=device.tenant_id).filter(wanted).distinct()
     return {app.pk: app for app in apps}
-
-
-def install_arguments(app: App) -> dict:
-    arguments = {
-        "iTunesStoreID": int(app.adam_id),
-        "ManagementFlags": app.management_flags,
-        "Options": {"PurchaseMethod": 1},
-    }
-    if app.configuration:
-        arguments["Configuration"] = app.configuration
-    return arguments
 
 
 def _install(device, app: App, installation: AppInstallation | None, now) -> None:

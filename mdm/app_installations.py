@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from .models import AppInstallation, Command, Device, DeviceApp
+from .models import App, AppInstallation, Command, Device, DeviceApp, Licence
 
 Installation = AppInstallation.State
 
@@ -64,6 +64,35 @@ def _save(installation: AppInstallation, state: str, error: str = "", **fields) 
     for name, value in fields.items():
         setattr(installation, name, value)
     installation.save(update_fields=["state", "error", "updated_at", *fields])
+
+
+def install_arguments(app: App) -> dict:
+    """InstallApplication for a catalogue app: its adamId, bought licence (PurchaseMethod 1),
+    management flags and configuration (variables filled in when it goes out)."""
+    arguments = {
+        "iTunesStoreID": int(app.adam_id),
+        "ManagementFlags": app.management_flags,
+        "Options": {"PurchaseMethod": 1},
+    }
+    if app.configuration:
+        arguments["Configuration"] = app.configuration
+    return arguments
+
+
+def _install_again(device: Device, installation: AppInstallation) -> None:
+    """Queue the install again in this same exchange (the arguments were checked against
+    Apple's schema when they were first queued), if the user still holds the licence."""
+    if not Licence.objects.filter(
+        app_id=installation.app_id, user_id=device.user_id, state=Licence.State.ASSIGNED
+    ).exists():
+        installation.delete()
+        return
+    command = Command.objects.create(
+        device=device,
+        request_type="InstallApplication",
+        arguments=install_arguments(installation.app),
+    )
+    _save(installation, Installation.QUEUED, command=command)
 
 
 def _poll_later(device: Device, identifier: str) -> None:
@@ -132,7 +161,7 @@ def removal_answered(device: Device, identifier: str) -> None:
 def apps_reported(device: Device, states: dict[str, str], *, complete: bool) -> None:
     """A list of the device's managed apps (identifier -> Status, "" when the list has none):
     installations follow it; with a ``complete`` list, an app installed privately that is no
-    longer there is tried again, and one of ours the user removed is installed again."""
+    longer there is tried again at once, and one of ours the user removed is installed again."""
     retry = []
     for installation in AppInstallation.objects.filter(device=device).select_related("app"):
         identifier = installation.identifier or installation.app.bundle_id
@@ -147,10 +176,9 @@ def apps_reported(device: Device, states: dict[str, str], *, complete: bool) -> 
             Installation.INSTALLED_PRIVATELY,
             Installation.INSTALLED,
         ):
-            retry.append(installation.pk)
-    if retry:
-        AppInstallation.objects.filter(pk__in=retry).delete()
-        Device.objects.filter(pk=device.pk).update(config_due=True)
+            retry.append(installation)
+    for installation in retry:
+        _install_again(device, installation)
 
 
 def versions_reported(device: Device, versions: dict[str, str]) -> None:
