@@ -87,10 +87,11 @@ def _install_again(device: Device, installation: AppInstallation) -> None:
     ).exists():
         installation.delete()
         return
+    arguments = install_arguments(installation.app)
+    if not arguments["ManagementFlags"]:
+        del arguments["ManagementFlags"]  # as InstallApplication.clean says "no flags"
     command = Command.objects.create(
-        device=device,
-        request_type="InstallApplication",
-        arguments=install_arguments(installation.app),
+        device=device, request_type="InstallApplication", arguments=arguments
     )
     _save(installation, Installation.QUEUED, command=command)
 

@@ -416,6 +416,21 @@ def apps_waiting(tenant_id: int) -> list[int]:
     )
 
 
+def release(token_id: int, adam_id: str, pricing_param: str, client_user_ids: list[str]) -> int:
+    """Give back the licences of an app that left the catalogue (its Licence rows are gone
+    with it): ``assets/disassociate`` in batches; returns how many were asked."""
+    row = VppToken.objects.filter(pk=token_id, status=VppToken.Status.VALID).first()
+    if row is None or not client_user_ids:
+        return 0
+    asset = [{"adamId": adam_id, "pricingParam": pricing_param}]
+    with client_for(row.token) as client:
+        for batch in batches(list(client_user_ids), "maxClientUserIds"):
+            events.record_event(
+                row, client.disassociate(asset, client_user_ids=batch), "DISASSOCIATE", len(batch)
+            )
+    return len(client_user_ids)
+
+
 # --- self-service and users leaving ---------------------------------------------------------
 
 

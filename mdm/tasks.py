@@ -16,7 +16,7 @@ from apple.vpp import events as vpp_events
 from apple.vpp import users as vpp_users
 from apple.vpp.client import VppError
 
-from . import licences, push
+from . import app_catalogue, licences, push
 from .models import App, Licence
 
 log = logging.getLogger("mdm.tasks")
@@ -89,6 +89,32 @@ def assign_licences(tenant_id: int, app_ids: list[int] | None = None) -> dict:
         "failed": report.failed,
         "errors": report.errors[:5],
     }
+
+
+@shared_task(acks_late=True, bind=True, max_retries=5)
+def release_licences(self, release: dict) -> int:
+    """Licences of an app deleted from the catalogue go back to the pool."""
+    try:
+        return licences.release(**release)
+    except VppError as exc:
+        if self.request.is_eager or self.request.retries >= self.max_retries:
+            log.warning("licences of adamId %s not released: %s", release.get("adam_id"), exc)
+            return 0
+        raise self.retry(countdown=backoff_seconds(self.request.retries) * 60) from exc
+
+
+def catalogue_changed_after_commit(tenant_id: int, *, app_ids=None, push=(), release=None):
+    """After a catalogue change (pages, API): licences, pushes, released licences."""
+    licences_after_commit(tenant_id, app_ids)
+    push_after_commit(push)
+    if release:
+        transaction.on_commit(lambda: release_licences.delay(release))
+
+
+@shared_task(acks_late=True)
+def refresh_app_metadata(app_id: int) -> bool:
+    app = App.objects.filter(pk=app_id).select_related("asset__token").first()
+    return app_catalogue.refresh_metadata(app) if app else False
 
 
 @shared_task(acks_late=True)

@@ -51,7 +51,8 @@ class InstallApplication(CommandType):
         flags = arguments.get("ManagementFlags", 1)
         if isinstance(flags, bool) or flags not in MANAGEMENT_FLAGS:
             raise CommandError(_("ManagementFlags must be 0, 1, 4 or 5."))
-        cleaned["ManagementFlags"] = flags
+        if flags:  # 0 (no flags) is said by leaving the key out: Apple's schema lists 1, 4, 5
+            cleaned["ManagementFlags"] = flags
         options = arguments.get("Options", {"PurchaseMethod": 1})
         if not isinstance(options, dict) or options.get("PurchaseMethod", 1) not in (0, 1):
             raise CommandError(_("Options.PurchaseMethod must be 0 or 1."))

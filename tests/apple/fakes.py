@@ -73,12 +73,33 @@ class FakeVpp:
         self.user_errors: dict[str, dict] = {}
         self.duplicate_associations = 0
         self.lock = threading.Lock()
+        # The content metadata lookup (``metadata_url``): adamId -> Apple's lockup item.
+        self.metadata = {
+            str(361304891 + i): {
+                "name": f"Contoso App {i}",
+                "bundleId": f"com.contoso.app{i}",
+                "artwork": {"url": f"https://is1.example/app{i}/{{w}}x{{h}}{{c}}.{{f}}"},
+                "deviceFamilies": ["ipad", "iphone"],
+                "platformAttributes": {
+                    "ios": {
+                        "bundleId": f"com.contoso.app{i}",
+                        "latestVersionInfo": {"versionDisplay": f"{i + 1}.0"},
+                    }
+                },
+            }
+            for i in range(5)
+        }
+        self.metadata_down = False
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/mdm/v2"
+
+    @property
+    def metadata_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/lookup"
 
     def start(self):
         self.thread.start()
@@ -158,6 +179,11 @@ class FakeVpp:
         return page, items[start : start + self.page_size]
 
     def answer(self, method: str, path: str, query: dict, body: dict, auth: str):
+        if path == "/lookup":
+            if self.metadata_down:
+                return 503, {}, {}
+            ids = query.get("id", [""])[0].split(",")
+            return 200, {}, {"results": {i: self.metadata[i] for i in ids if i in self.metadata}}
         if path in self.throttle_next:
             self.throttle_next.discard(path)
             return 429, {"Retry-After": self.retry_after}, {"errorMessage": "Too many requests"}
