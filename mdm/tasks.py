@@ -154,8 +154,12 @@ def follow_licence_jobs() -> int:
 @shared_task(acks_late=True)
 def reconcile_all_licences() -> int:
     """Beat (hourly): every tenant's licences against who should hold them, as a safety net
-    for changes no signal reported (a managed Apple ID edited, a user reactivated)."""
+    for changes no signal reported (a managed Apple ID edited, a user reactivated); metadata
+    Apple did not give before."""
     tenants = list(App.objects.values_list("tenant_id", flat=True).distinct())
     for tenant_id in tenants:
         assign_licences.delay(tenant_id)
+    # Apps whose metadata lookup failed so far (the catalogue shows their adamId meanwhile).
+    for app_id in App.objects.filter(metadata_fetched_at__isnull=True).values_list("pk", flat=True):
+        refresh_app_metadata.delay(app_id)
     return len(tenants)
