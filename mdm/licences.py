@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -50,6 +50,10 @@ NO_ASSET = gettext_noop(
     "Business Manager."
 )
 NO_VPP_USER = gettext_noop("Apps and Books could not create a user for this person.")
+
+
+class NotOffered(LookupError):
+    """The app is not offered to the user on the self-service page."""
 
 
 @dataclass
@@ -434,9 +438,19 @@ def release(token_id: int, adam_id: str, pricing_param: str, client_user_ids: li
 # --- self-service and users leaving ---------------------------------------------------------
 
 
+def offered_apps(user: ManagedUser):
+    """The self-service apps the user may ask for: apps made available whose tags include one
+    of the user's, or that have no tags (offered to everyone)."""
+    available = App.objects.filter(tenant_id=user.tenant_id, install_mode=App.InstallMode.AVAILABLE)
+    return available.filter(Q(tags__users=user) | Q(tags__isnull=True)).distinct().order_by("name")
+
+
 def request(app: App, user: ManagedUser) -> Licence:
-    """The user asked for the app (self-service): a reason of its own to hold it. The caller
-    runs ``run`` for the app after commit."""
+    """The user asked for an offered app (self-service): a reason of its own to hold it, and
+    so to have it on their devices. The caller runs the licence task for the app after
+    commit; ``NotOffered`` for an app not offered to the user."""
+    if not user.is_active or not offered_apps(user).filter(pk=app.pk).exists():
+        raise NotOffered(app.pk)
     licence, created = Licence.objects.get_or_create(
         app=app, user=user, defaults={"tenant_id": app.tenant_id, "requested": True}
     )

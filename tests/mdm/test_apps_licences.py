@@ -361,3 +361,31 @@ def test_deleting_a_user_retires_their_apps_and_books_user(setup, tenant, fake_v
     assert fake_vpp.user(client_id)["status"] == "Retired"
     assert fake_vpp.holders(ADAM_ID) == set()
     assert Licence.objects.count() == 0
+
+
+def test_self_service_request_assigns_and_withdrawing_releases(tenant, fake_vpp):
+    token = factories.vpp_token(tenant, fake=fake_vpp)
+    app = factories.app(tenant, asset=factories.vpp_asset(token, ADAM_ID), install_mode="available")
+    everyone = factories.app(tenant, install_mode="available")  # no tags: offered to all
+    hidden = factories.app(tenant, install_mode="available")
+    tag, other = (
+        Tag.objects.create(tenant=tenant, name="Sales"),
+        Tag.objects.create(tenant=tenant, name="Board"),
+    )
+    app.tags.add(tag)
+    hidden.tags.add(other)
+    (user,) = _users(tenant, tag, 1)
+    assert list(licences.offered_apps(user)) == sorted([app, everyone], key=lambda a: a.name)
+    with pytest.raises(licences.NotOffered):
+        licences.request(hidden, user)
+
+    licences.run(tenant.pk)
+    assert _states(app) == {}  # available, not installed by tag
+    licences.request(app, user)
+    licences.run(tenant.pk)
+    _settle()
+    assert _states(app) == {user.pk: State.ASSIGNED}
+    licences.withdraw(app, user)
+    licences.run(tenant.pk)
+    _settle()
+    assert _states(app) == {} and fake_vpp.holders(ADAM_ID) == set()
