@@ -11,7 +11,7 @@ devices × apps up front.
 
 from django.db.models import Q
 
-from users.models import Tag
+from users.models import ManagedUser, Tag
 
 from . import desired, queue
 from .app_installations import install_arguments
@@ -25,42 +25,46 @@ OURS = (Installation.QUEUED, Installation.INSTALLING, Installation.INSTALLED)
 
 
 def desired_apps(device) -> dict[int, App]:
-    tags = (
-        Tag.objects.filter(Q(devices=device) | Q(users=device.user_id))
-        if device.user_id
-        else (Tag.objects.filter(devices=device))
-    )
-    wanted = Q(devices=device) | Q(install_mode=App.InstallMode.AUTOMATIC, tags__in=tags)
+    """One query: each reason a subquery over its through table (no OR across joins, so a tag
+    with thousands of users does not make one device's lookup read thousands of rows)."""
+    tag_ids = Tag.devices.through.objects.filter(device_id=device.pk).values("tag_id")
+    reasons = Q(pk__in=App.devices.through.objects.filter(device_id=device.pk).values("app_id"))
     if device.user_id:
-        wanted |= Q(licences__user_id=device.user_id, licences__requested=True)
-    apps = App.objects.filter(tenant_id=device.tenant_id).filter(wanted).distinct()
+        user_tag_ids = ManagedUser.tags.through.objects.filter(
+            manageduser_id=device.user_id
+        ).values("tag_id")
+        tag_ids = tag_ids.union(user_tag_ids)
+        reasons |= Q(
+            pk__in=Licence.objects.filter(user_id=device.user_id, requested=True)
+            .order_by()
+            .values("app_id")
+        )
+    reasons |= Q(
+        install_mode=App.InstallMode.AUTOMATIC,
+        pk__in=App.tags.through.objects.filter(tag_id__in=tag_ids).values("app_id"),
+    )
+    apps = App.objects.filter(tenant_id=device.tenant_id).filter(reasons).order_by()
     return {app.pk: app for app in apps}
 
 
-def _install(device, app: App, installation: AppInstallation | None, now) -> None:
+def _install(device, app: App, installation: AppInstallation | None) -> None:
     try:
         command = queue.enqueue(device, InstallApplication(install_arguments(app)))
+        state, error = Installation.QUEUED, ""
     except CommandError as exc:  # e.g. a configuration Apple's schema refuses
-        AppInstallation.objects.update_or_create(
+        command, state, error = None, Installation.FAILED, str(exc)[:300]
+    if installation is None:
+        AppInstallation.objects.create(
+            tenant_id=device.tenant_id,
             device=device,
             app=app,
-            defaults={
-                "tenant_id": device.tenant_id,
-                "state": Installation.FAILED,
-                "error": str(exc)[:300],
-            },
+            state=state,
+            error=error,
+            command=command,
         )
         return
-    AppInstallation.objects.update_or_create(
-        device=device,
-        app=app,
-        defaults={
-            "tenant_id": device.tenant_id,
-            "state": Installation.QUEUED,
-            "error": "",
-            "command": command,
-        },
-    )
+    installation.state, installation.error, installation.command = state, error, command
+    installation.save(update_fields=["state", "error", "command", "updated_at"])
 
 
 def _remove(device, installation: AppInstallation) -> None:
@@ -94,21 +98,25 @@ def reconcile(device, now) -> None:
     wanted = desired_apps(device)
     installations = {
         i.app_id: i
-        for i in AppInstallation.objects.filter(device=device).select_related("app", "command")
+        for i in AppInstallation.objects.filter(device=device)
+        .select_related("app", "command")
+        .order_by()
     }
     licensed = set()
     if device.user_id and wanted:
         licensed = set(
             Licence.objects.filter(
                 user_id=device.user_id, app_id__in=list(wanted), state=Licence.State.ASSIGNED
-            ).values_list("app_id", flat=True)
+            )
+            .order_by()
+            .values_list("app_id", flat=True)
         )
     for app_id, app in wanted.items():
         installation = installations.get(app_id)
         if app_id not in licensed:
             continue  # the licence's settlement marks the device due again
         if installation is None or installation.state == Installation.FAILED:
-            _install(device, app, installation, now)
+            _install(device, app, installation)
     for app_id, installation in installations.items():
         if app_id in wanted:
             continue
