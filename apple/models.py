@@ -133,3 +133,43 @@ class VppEvent(TenantOwned):
     failures = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class VppUser(TenantOwned):
+    """An Apps and Books user (``users/create``) standing for one managed user, so licences can
+    be assigned by ``clientUserId``; linked by Apple to the Managed Apple Account.
+
+    ``client_user_id`` is ours and never changes; the row outlives the managed user (SET_NULL)
+    until Apple has retired it."""
+
+    class Status(models.TextChoices):
+        CREATING = "creating", _("Being created")
+        REGISTERED = "registered", _("Registered")
+        RETIRING = "retiring", _("Being retired")
+        RETIRED = "retired", _("Retired")
+        FAILED = "failed", _("Failed")
+
+    token = models.ForeignKey(VppToken, on_delete=models.CASCADE, related_name="users")
+    user = models.ForeignKey(
+        "users.ManagedUser",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="vpp_users",
+    )
+    client_user_id = models.CharField(max_length=64, unique=True)
+    managed_apple_id = models.CharField(max_length=254, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CREATING)
+    vpp_user_id = models.CharField(max_length=64, blank=True)  # Apple's userId
+    event_id = models.CharField(max_length=64, blank=True)
+    error_number = models.IntegerField(null=True, blank=True)
+    error_text = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("token", "user", name="one_vpp_user_per_token_user")]
+
+    def __str__(self):
+        return self.client_user_id

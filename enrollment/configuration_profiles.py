@@ -15,8 +15,9 @@ from django.db import transaction
 from django.utils.crypto import salted_hmac
 
 from apple import plist, schema
+from users import variables as profile_variables
 
-from . import payload_catalogue, payload_values, profile_variables, signals
+from . import payload_catalogue, payload_values, signals
 from .models import Profile, ProfilePayload
 from .profiles import payload_prefix
 from .signing import sign_profile

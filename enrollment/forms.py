@@ -4,9 +4,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from users import variables as profile_variables
 from users.tags import split_names, tags_for_names
 
-from . import configuration_profiles, profile_variables
+from . import configuration_profiles
 from .models import Profile, TermsOfUse
 
 

@@ -23,8 +23,9 @@ from types import SimpleNamespace
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from enrollment import configuration_profiles, profile_variables
+from enrollment import configuration_profiles
 from enrollment.models import Profile
+from users import variables as profile_variables
 from users.models import ManagedUser
 
 from . import desired

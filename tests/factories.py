@@ -143,3 +143,59 @@ def configuration_profile(tenant, *, payloads=(), tags=(), **fields):
     return configuration_profiles.create_profile(
         tenant, tags=tags, payloads=payloads, **{"name": "Office", **fields}
     )
+
+
+def vpp_token(tenant, *, fake=None, **fields):
+    """An Apps and Books token; with ``fake`` (tests.apple.fakes.FakeVpp) one the fake accepts."""
+    import hashlib
+
+    from apple.models import VppToken
+    from tests.apple.fakes import token_file
+
+    text = token_file().decode()
+    if fake is not None:
+        fake.accept(text.encode())
+    return VppToken.objects.create(
+        **{
+            "tenant": tenant,
+            "token": text,
+            "token_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "org_name": "Contoso Ltd",
+            "expires_at": timezone.now() + timezone.timedelta(days=300),
+            **fields,
+        }
+    )
+
+
+def vpp_asset(token, adam_id="361304891", **fields):
+    from apple.models import VppAsset
+
+    return VppAsset.objects.create(
+        **{
+            "tenant_id": token.tenant_id,
+            "token": token,
+            "adam_id": adam_id,
+            "pricing_param": "STDQ",
+            "product_type": "App",
+            "total_count": 10,
+            "available_count": 10,
+            **fields,
+        }
+    )
+
+
+def app(tenant, *, asset=None, **fields):
+    """A catalogue app (of ``asset`` when given)."""
+    from mdm.models import App
+
+    adam_id = fields.pop("adam_id", asset.adam_id if asset else str(next(_numbers)))
+    return App.objects.create(
+        **{
+            "tenant": tenant,
+            "adam_id": adam_id,
+            "asset": asset,
+            "name": f"App {adam_id}",
+            "bundle_id": f"com.example.app{adam_id}",
+            **fields,
+        }
+    )

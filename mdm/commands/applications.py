@@ -1,7 +1,12 @@
-"""InstallApplication (Apps and Books apps with PurchaseMethod 1) and RemoveApplication."""
+"""InstallApplication (Apps and Books apps with PurchaseMethod 1) and RemoveApplication.
+
+Answers about catalogue apps update their ``AppInstallation`` (``mdm.app_installations``)."""
 
 from django.utils.translation import gettext as _
 
+from users import variables
+
+from .. import app_installations
 from ..models import DeviceApp
 from .base import (
     CommandError,
@@ -46,7 +51,8 @@ class InstallApplication(CommandType):
         flags = arguments.get("ManagementFlags", 1)
         if isinstance(flags, bool) or flags not in MANAGEMENT_FLAGS:
             raise CommandError(_("ManagementFlags must be 0, 1, 4 or 5."))
-        cleaned["ManagementFlags"] = flags
+        if flags:  # 0 (no flags) is said by leaving the key out: Apple's schema lists 1, 4, 5
+            cleaned["ManagementFlags"] = flags
         options = arguments.get("Options", {"PurchaseMethod": 1})
         if not isinstance(options, dict) or options.get("PurchaseMethod", 1) not in (0, 1):
             raise CommandError(_("Options.PurchaseMethod must be 0 or 1."))
@@ -69,10 +75,29 @@ class InstallApplication(CommandType):
                 ["state"],
                 complete=False,
             )
+        if "iTunesStoreID" in self.arguments:
+            app_installations.install_answered(
+                device, self.arguments["iTunesStoreID"], identifier, state
+            )
         summary = {"Identifier": identifier, "State": state}
         if "RejectionReason" in result:
             summary["RejectionReason"] = result_text(result, "RejectionReason", 80)
         return summary
+
+    def failed(self, device, answer, error_chain):
+        if "iTunesStoreID" in self.arguments:
+            app_installations.install_refused(
+                device, self.arguments["iTunesStoreID"], answer, error_chain
+            )
+
+    def payload(self, device):
+        """Managed app configuration with the variables ($USERNAME, …) of the device and its
+        user, filled in when the command goes out."""
+        payload = dict(self.arguments)
+        if "Configuration" in payload:
+            values = variables.variables_for(device.user, device.name or device.device_name)
+            payload["Configuration"] = variables.substitute(payload["Configuration"], values)
+        return payload
 
 
 @register
@@ -85,4 +110,9 @@ class RemoveApplication(CommandType):
 
     def process(self, device, result):
         DeviceApp.objects.filter(device=device, identifier=self.arguments["Identifier"]).delete()
+        app_installations.removal_answered(device, self.arguments["Identifier"])
         return {}
+
+    def failed(self, device, answer, error_chain):
+        # Gone already (the user deleted it) or not removable: either way it is not ours now.
+        app_installations.removal_answered(device, self.arguments["Identifier"])

@@ -65,7 +65,8 @@ class CommandType:
         return {}
 
     def failed(self, device, answer: dict, error_chain: list) -> None:
-        """The device answered Error or CommandFormatError (``answer`` is the whole message)."""
+        """The device answered Error or CommandFormatError (``answer`` is the whole message);
+        commands whose failure changes state say how."""
 
 
 REGISTRY: dict[str, type[CommandType]] = {}

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('enrollment', '0002_configuration_profiles'),
-        ('mdm', '0004_desired_state'),
+        ('mdm', '0005_apps'),
     ]
 
     operations = [

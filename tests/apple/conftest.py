@@ -7,5 +7,6 @@ from tests.apple.fakes import FakeVpp
 def fake_vpp(settings):
     fake = FakeVpp().start()
     settings.VPP_BASE_URL = fake.url
+    settings.VPP_METADATA_BASE_URL = fake.metadata_url
     yield fake
     fake.stop()

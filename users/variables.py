@@ -1,7 +1,8 @@
-"""Variables in the string values of configuration profiles (``$USERNAME`` etc.).
+"""Variables in admin-written text that reaches devices (configuration profile values, managed
+app configuration): ``$USERNAME`` etc., the one place that knows them.
 
-A profile is stored with the variables in place; they are replaced per user when the profile
-is built for a device. ``unknown_variables`` is what forms, the API and the import use to refuse
+Texts are stored with the variables in place; they are replaced per user and device when the
+profile or the InstallApplication command is built. ``unknown_variables`` is what forms, the API and the import use to refuse
 a ``$NAME`` that would otherwise reach the device unreplaced.
 """
 
@@ -55,7 +56,9 @@ def _strings(value_tree):
 
 
 def variables_for(user, device_name: str = "") -> dict:
-    """The values of ``VARIABLES`` for one managed user (and device)."""
+    """The values of ``VARIABLES`` for one managed user (and device); empty without a user."""
+    if user is None:
+        return {**dict.fromkeys(VARIABLES, ""), "DEVICE_NAME": device_name}
     full_name = " ".join(part for part in (user.first_name, user.last_name) if part)
     return {
         "USERNAME": user.username,
