@@ -134,3 +134,59 @@ def device_identity(device):
     type(device).objects.filter(pk=device.pk).update(identity_fingerprint=fingerprint(certificate))
     device.identity_fingerprint = fingerprint(certificate)
     return certificate, key
+
+
+def vpp_asset(tenant, adam_id=None, *, total=10, assigned=0, **fields):
+    """A synced Apps and Books asset (the tenant's token is made on first use)."""
+    import hashlib
+
+    from apple.models import VppAsset, VppToken
+
+    token = VppToken.objects.filter(tenant=tenant).first() or VppToken.objects.create(
+        tenant=tenant,
+        token="test-token",
+        token_sha256=hashlib.sha256(f"token-{tenant.pk}".encode()).hexdigest(),
+        org_name="Contoso Ltd",
+        expires_at=timezone.now() + timezone.timedelta(days=300),
+    )
+    return VppAsset.objects.create(
+        **{
+            "tenant": tenant,
+            "token": token,
+            "adam_id": adam_id or str(next(_numbers) * 1000),
+            "pricing_param": "STDQ",
+            "product_type": "App",
+            "total_count": total,
+            "assigned_count": assigned,
+            "available_count": total - assigned,
+            "supported_platforms": ["iOS", "iPadOS"],
+            **fields,
+        }
+    )
+
+
+def catalogue_app(tenant, *, asset=None, tags=(), **fields):
+    """An app of the tenant's catalogue, with a synced asset unless one is given."""
+    from mdm.models import App
+
+    asset = asset or vpp_asset(tenant)
+    created = App.objects.create(
+        **{
+            "tenant": tenant,
+            "adam_id": asset.adam_id,
+            "asset": asset,
+            "name": f"App {asset.adam_id}",
+            "bundle_id": f"com.example.app{asset.adam_id}",
+            "version": "1.0",
+            "platforms": ["iOS"],
+            **fields,
+        }
+    )
+    created.tags.set(tags)
+    return created
+
+
+def tag(tenant, name=None, **fields):
+    from users.models import Tag
+
+    return Tag.objects.create(tenant=tenant, name=name or f"tag{uuid.uuid4().hex[:6]}", **fields)
