@@ -6,3 +6,6 @@ from django.dispatch import Signal
 terms_accepted = Signal()
 # sender=TermsOfUse, tenant=...: a new version is in force; every enrollment must accept it.
 terms_published = Signal()
+# sender=Tenant, tenant=...: a receiver returns the absolute address of the end users' self-service
+# apps page (mdm/receivers.py); the invitation and terms mails link to it.
+self_service_url = Signal()

@@ -1,11 +1,13 @@
 """How mdm follows what happens upstream (users, enrollment) without them knowing mdm."""
 
+from django.conf import settings
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.dispatch import receiver
+from django.urls import reverse
 
 from enrollment import signals as enrollment_signals
 from users import signals as user_signals
-from users.models import ManagedUser, Tag
+from users.models import ManagedUser, Tag, Tenant
 
 from . import desired, removal, tasks
 from .models import Device
@@ -87,3 +89,8 @@ def tag_deleted(sender, instance, **kwargs):
 @receiver(user_signals.count_enrolled_devices, sender=ManagedUser, dispatch_uid="mdm.count")
 def count_enrolled_devices(sender, users, **kwargs) -> int:
     return Device.objects.filter(user__in=users).exclude(status=Device.Status.UNENROLLED).count()
+
+
+@receiver(enrollment_signals.self_service_url, sender=Tenant, dispatch_uid="mdm.self_service_url")
+def self_service_url(sender, tenant, **kwargs) -> str:
+    return settings.PORTAL_BASE_URL + reverse("enduser-apps:index", args=[tenant.number])

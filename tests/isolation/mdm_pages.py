@@ -32,3 +32,12 @@ CASES = {
     "mdm:device-tags": (_device, by_pk),
     "mdm:device-assign": (_device, by_pk),
 }
+
+# The self-service pages are the end user's, signed in by their own password (tests/mdm/
+# test_selfservice.py covers another tenant's session).
+NOT_ADMIN_OBJECT_URLS = {
+    "enduser-apps:index",
+    "enduser-apps:login",
+    "enduser-apps:logout",
+    "enduser-apps:install",
+}
