@@ -1,5 +1,9 @@
 """What the app and tag pages show about an app's reach: the users it reaches, its licence
-counts, and whether the licences suffice — read-only queries, no Apple calls."""
+counts, and whether the licences suffice — read-only queries, no Apple calls.
+
+``users_reached`` follows the rule of ``mdm.licences.desired_user_ids`` (who should hold an
+app) but takes the tags and installation mode as arguments, so a form can tell before saving
+what a change would need."""
 
 from dataclasses import dataclass
 
@@ -7,30 +11,25 @@ from django.db.models import Q
 
 from users.models import ManagedUser
 
+from .licences import MANAGEABLE
 from .models import App
 
 
-def reach_filter(tag_ids, app=None) -> Q:
-    """Managed users an app with these tags reaches: tagged themselves or through one of their
-    devices, with a device the app is assigned to directly, or asking for it (self-service)."""
-    tag_ids = list(tag_ids)
-    reach = Q(tags__in=tag_ids) | Q(devices__tags__in=tag_ids)
-    if app is not None and app.pk:
-        reach |= Q(devices__direct_apps=app) | Q(
-            app_licences__app=app, app_licences__requested=True
-        )
-    return reach
-
-
-def users_reached(app, tag_ids=None):
-    """The active users that should hold ``app`` (with ``tag_ids`` instead of its tags, to see
-    what a change would do before it is made)."""
+def users_reached(app, tag_ids=None, install_mode=None):
+    """The active users that should hold ``app`` (with ``tag_ids`` and ``install_mode``
+    instead of its own, to see what a change would do before it is made)."""
     if tag_ids is None:
-        tag_ids = app.tags.values_list("pk", flat=True)
+        tag_ids = list(app.tags.values_list("pk", flat=True)) if app.pk else []
+    install_mode = install_mode or app.install_mode
+    managed_device = Q(devices__status__in=MANAGEABLE)
+    reach = Q(pk__in=[])
+    if app.pk:
+        reach |= Q(app_licences__app=app, app_licences__requested=True)
+        reach |= managed_device & Q(devices__direct_apps=app)
+    if install_mode == App.InstallMode.AUTOMATIC and tag_ids:
+        reach |= Q(tags__in=tag_ids) | (managed_device & Q(devices__tags__in=tag_ids))
     return (
-        ManagedUser.objects.filter(tenant_id=app.tenant_id, is_active=True)
-        .filter(reach_filter(tag_ids, app))
-        .distinct()
+        ManagedUser.objects.filter(tenant_id=app.tenant_id, is_active=True).filter(reach).distinct()
     )
 
 
@@ -49,13 +48,13 @@ class LicenceCounts:
         return max(0, self.reached - self.total)
 
 
-def licence_counts(app, tag_ids=None) -> LicenceCounts:
+def licence_counts(app, tag_ids=None, install_mode=None) -> LicenceCounts:
     asset = app.asset
     return LicenceCounts(
         total=asset.total_count if asset else None,
         assigned=asset.assigned_count if asset else None,
         available=asset.available_count if asset else None,
-        reached=users_reached(app, tag_ids).count(),
+        reached=users_reached(app, tag_ids, install_mode).count(),
     )
 
 

@@ -96,8 +96,8 @@ class AppAddView(TenantAdminRequiredMixin, View):
             return render(request, self.template_name, {"form": form}, status=400)
         with transaction.atomic():
             app = form.save()
+            # Its tags reach devices and users through mdm.receivers.
             record(request.user, "app.added", app)
-            tasks.push_after_commit(app_changes.app_changed(app, set()))
         messages.success(request, _("App %(name)s added.") % {"name": app})
         return redirect("mdm:app", pk=app.pk)
 
@@ -151,6 +151,9 @@ class AppEditView(TenantAdminRequiredMixin, View):
             before = app_changes.reach_of(app)
             app = form.save()
             record(request.user, "app.updated", app)
+            # The installation mode and settings change who holds it and what devices get
+            # (a tag change alone is followed by mdm.receivers as well).
             tasks.push_after_commit(app_changes.app_changed(app, before))
+            tasks.licences_after_commit(app.tenant_id, [app.pk])
         messages.success(request, _("App %(name)s saved.") % {"name": app})
         return redirect("mdm:app", pk=app.pk)

@@ -6,6 +6,6 @@ class MdmConfig(AppConfig):
     verbose_name = "Devices and commands"
 
     def ready(self):
-        from . import metrics, receivers  # noqa: F401  (connects the signal receivers)
+        from . import app_delivery, metrics, receivers  # noqa: F401  (receivers, desired sources)
 
         metrics.register_queue_depth()

@@ -116,6 +116,7 @@ def install(request, number: int):
             )
             record(f"user:{user.username}", "selfservice.install_requested", app, device=device.pk)
             tasks.push_after_commit(ids)
+            tasks.licences_after_commit(tenant.pk, [app.pk])
     except selfservice.NotOffered:
         messages.error(request, _("This app cannot be installed on this device from here."))
         return redirect("enduser-apps:index", number=number)

@@ -87,7 +87,7 @@ class AppSettingsForm(forms.ModelForm):
         if app is None or app.asset is None:
             return data
         self.counts = app_overview.licence_counts(
-            app, _existing_tag_ids(self.tenant, data["tag_names"])
+            app, _existing_tag_ids(self.tenant, data["tag_names"]), data.get("install_mode")
         )
         if self.counts.shortfall and not data.get("confirm_shortfall"):
             # Shown once, with the switch to go ahead.

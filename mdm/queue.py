@@ -202,6 +202,8 @@ def record_answer(device: Device, message: dict, raw: bytes, now) -> tuple[str, 
             REGISTRY[request_type].restore(_loads(row[1])).process(device, message)
         except ResultError as exc:  # the caller's transaction rolls the status back too
             raise BadMessage(f"{request_type} answer: {exc}") from exc
+    elif status in (Status.ERROR, Status.FORMAT_ERROR):
+        REGISTRY[request_type].restore(_loads(row[1])).refused(device, result, chain)
     return request_type, status
 
 

@@ -8,15 +8,13 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from . import desired
+from . import desired, licences
+from .licences import MANAGEABLE
 from .models import App, AppInstallation, Device, Licence
 
 
 class NotOffered(Exception):
     """The app or device is not the user's to choose (the page never offers it)."""
-
-
-MANAGEABLE = (Device.Status.AUTHENTICATED, Device.Status.ENROLLED)
 
 
 def devices_of(user):
@@ -61,15 +59,11 @@ def overview(user) -> tuple[list[Device], list[OfferedApp]]:
 
 def request_install(user, app_id, device_id) -> tuple[App, Device, list[int]]:
     """The user asks for ``app_id`` on ``device_id``: a licence request of their own (a reason
-    to hold the app), and the device is due to reconcile. Returns the app, the device and the
-    device ids for the caller to push after commit."""
+    to hold the app, ``licences.request``), and the device is due to reconcile. Returns the app,
+    the device and the device ids; the caller pushes them and runs the licences after commit."""
     app = offered_apps(user).filter(pk=app_id).first() if str(app_id).isdigit() else None
     device = devices_of(user).filter(pk=device_id).first() if str(device_id).isdigit() else None
     if app is None or device is None:
         raise NotOffered
-    licence, created = Licence.objects.get_or_create(
-        app=app, user=user, defaults={"tenant_id": app.tenant_id, "requested": True}
-    )
-    if not created and not licence.requested:
-        Licence.objects.filter(pk=licence.pk).update(requested=True)
+    licences.request(app, user)
     return app, device, desired.mark_changed([device.pk])

@@ -14,7 +14,7 @@ from users.models import ManagedUser, Tag
 from users.tags import tags_for_names
 from users.tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin, TenantObjectMixin
 
-from . import app_overview, desired, tasks
+from . import app_overview
 from .forms import DeviceAppForm, DeviceTagsForm, TagForm
 from .models import Device
 
@@ -168,7 +168,7 @@ class DeviceAppView(TenantAdminRequiredMixin, View):
             else:
                 app.devices.remove(device)
                 text = _("%(app)s no longer assigned to this device directly.")
+            # mdm.receivers marks the device due, pushes it and runs the app's licences.
             record(request.user, "device.apps_changed", device, app=app.adam_id)
-            tasks.push_after_commit(desired.mark_changed([device.pk]))
         messages.success(request, text % {"app": app})
         return redirect("mdm:device", pk=pk)

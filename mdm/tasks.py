@@ -1,4 +1,4 @@
-"""Celery tasks of mdm: pushes. Tasks call services; idempotent, acknowledged late.
+"""Celery tasks of mdm: pushes and Apps and Books licences. Tasks call services; idempotent, acknowledged late.
 
 ``push_after_commit`` is how handlers, views and receivers ask for a push: it enqueues the
 push task once the transaction that queued the work has committed.
@@ -11,8 +11,13 @@ from django.conf import settings
 from django.db import transaction
 
 from apple.apns import backoff_seconds
+from apple.models import VppEvent, VppToken
+from apple.vpp import events as vpp_events
+from apple.vpp import users as vpp_users
+from apple.vpp.client import VppError
 
-from . import push
+from . import licences, push
+from .models import App, Licence
 
 log = logging.getLogger("mdm.tasks")
 
@@ -53,3 +58,78 @@ def sweep_pushes() -> int:
     for chunk in _chunks(ids):
         push_devices.delay(chunk)
     return len(ids)
+
+
+# --- Apps and Books licences (mdm.licences) ----------------------------------------------------
+
+
+def licences_after_commit(tenant_id: int, app_ids=None) -> None:
+    """How receivers, pages and the API ask for licences to be (re)assigned."""
+    ids = None if app_ids is None else sorted(set(app_ids))
+    if ids == []:
+        return
+    transaction.on_commit(lambda: assign_licences.delay(tenant_id, ids))
+
+
+def retire_after_commit(token_ids) -> None:
+    ids = list(token_ids)
+    if ids:
+        transaction.on_commit(lambda: retire_vpp_users.delay(ids))
+
+
+@shared_task(acks_late=True)
+def assign_licences(tenant_id: int, app_ids: list[int] | None = None) -> dict:
+    """Plan and send the licences of the tenant's apps (or these). Safe to run twice or at
+    once: licences are claimed before Apple is asked; what fails waits for the next run."""
+    report = licences.run(tenant_id, app_ids)
+    return {
+        "associated": report.associated,
+        "disassociated": report.disassociated,
+        "no_licence": report.no_licence,
+        "failed": report.failed,
+        "errors": report.errors[:5],
+    }
+
+
+@shared_task(acks_late=True)
+def retire_vpp_users(token_ids: list[int]) -> int:
+    retired = 0
+    for row in VppToken.objects.filter(pk__in=token_ids, status=VppToken.Status.VALID):
+        try:
+            retired += vpp_users.retire(row)
+        except VppError as exc:
+            log.warning("Apps and Books users of token %s not retired: %s", row.pk, exc)
+    return retired
+
+
+@shared_task(acks_late=True)
+def follow_licence_jobs() -> int:
+    """Beat (every few minutes): ask Apple about jobs whose notification has not come, give
+    back what a dead worker claimed, and send what is still waiting (users Apple had not
+    registered yet, licences bought since)."""
+    licences.release_stale_claims()
+    settled = 0
+    for row in VppToken.objects.filter(
+        status=VppToken.Status.VALID, events__status=VppEvent.Status.PENDING
+    ).distinct():
+        try:
+            settled += vpp_events.refresh_events(row)
+        except VppError as exc:
+            log.warning("jobs of token %s not followed: %s", row.pk, exc)
+    for tenant_id in (
+        App.objects.filter(licences__state=Licence.State.PENDING, licences__event_id="")
+        .values_list("tenant_id", flat=True)
+        .distinct()
+    ):
+        assign_licences.delay(tenant_id)
+    return settled
+
+
+@shared_task(acks_late=True)
+def reconcile_all_licences() -> int:
+    """Beat (hourly): every tenant's licences against who should hold them, as a safety net
+    for changes no signal reported (a managed Apple ID edited, a user reactivated)."""
+    tenants = list(App.objects.values_list("tenant_id", flat=True).distinct())
+    for tenant_id in tenants:
+        assign_licences.delay(tenant_id)
+    return len(tenants)

@@ -191,6 +191,8 @@ CELERY_BEAT_SCHEDULE = {
     "vpp-token-check": {"task": "apple.tasks.check_vpp_tokens", "schedule": 6 * 3600.0},
     "entra-id-sync": {"task": "users.imports.tasks.sync_entra_tenants", "schedule": 3600.0},
     "mdm-push-sweep": {"task": "mdm.tasks.sweep_pushes", "schedule": 300.0},
+    "mdm-licence-jobs": {"task": "mdm.tasks.follow_licence_jobs", "schedule": 180.0},
+    "mdm-licences": {"task": "mdm.tasks.reconcile_all_licences", "schedule": 3600.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -285,6 +287,11 @@ LOGGING = {
 MDM_VENDOR_CERT = os.environ.get("MDM_VENDOR_CERT", "")
 MDM_VENDOR_KEY = os.environ.get("MDM_VENDOR_KEY", "")
 VPP_BASE_URL = os.environ.get("VPP_BASE_URL", "https://vpp.itunes.apple.com/mdm/v2")
+# Apple's content metadata lookup (names, icons, bundle ids of apps by adamId).
+VPP_METADATA_BASE_URL = os.environ.get(
+    "VPP_METADATA_BASE_URL",
+    "https://uclient-api.itunes.apple.com/WebObjects/MZStorePlatform.woa/wa/lookup",
+)
 APNS_BASE_URL = os.environ.get("APNS_BASE_URL", "https://api.push.apple.com")
 # APNs pushes: apns-expiration is now + this many seconds; streams in flight on the connection;
 # CA bundle that verifies the APNs server (unset: the system's trust store).
@@ -320,6 +327,8 @@ MDM_LAST_SEEN_GRANULARITY_SECONDS = int(os.environ.get("MDM_LAST_SEEN_GRANULARIT
 # again by the sweep; a device silent for MDM_SILENT_PUSH_SECONDS gets a wake-up push.
 MDM_PUSH_SWEEP_AFTER_SECONDS = int(os.environ.get("MDM_PUSH_SWEEP_AFTER_SECONDS", "300"))
 MDM_SILENT_PUSH_SECONDS = int(os.environ.get("MDM_SILENT_PUSH_SECONDS", "86400"))
+# After a device starts installing an app, its state is asked for this much later (seconds).
+MDM_APP_STATE_POLL_SECONDS = int(os.environ.get("MDM_APP_STATE_POLL_SECONDS", "60"))
 # Devices per push task (one APNs connection carries a whole batch).
 MDM_PUSH_BATCH = int(os.environ.get("MDM_PUSH_BATCH", "5000"))
 # /metrics (Prometheus): a bearer token, and/or client addresses allowed without one.

@@ -136,51 +136,89 @@ def device_identity(device):
     return certificate, key
 
 
-def vpp_asset(tenant, adam_id=None, *, total=10, assigned=0, **fields):
-    """A synced Apps and Books asset (the tenant's token is made on first use)."""
+def vpp_token(tenant, *, fake=None, **fields):
+    """An Apps and Books token; with ``fake`` (tests.apple.fakes.FakeVpp) one the fake accepts."""
     import hashlib
 
-    from apple.models import VppAsset, VppToken
+    from apple.models import VppToken
+    from tests.apple.fakes import token_file
 
-    token = VppToken.objects.filter(tenant=tenant).first() or VppToken.objects.create(
-        tenant=tenant,
-        token="test-token",
-        token_sha256=hashlib.sha256(f"token-{tenant.pk}".encode()).hexdigest(),
-        org_name="Contoso Ltd",
-        expires_at=timezone.now() + timezone.timedelta(days=300),
-    )
-    return VppAsset.objects.create(
+    text = token_file().decode()
+    if fake is not None:
+        fake.accept(text.encode())
+    return VppToken.objects.create(
         **{
             "tenant": tenant,
-            "token": token,
-            "adam_id": adam_id or str(next(_numbers) * 1000),
-            "pricing_param": "STDQ",
-            "product_type": "App",
-            "total_count": total,
-            "assigned_count": assigned,
-            "available_count": total - assigned,
-            "supported_platforms": ["iOS", "iPadOS"],
+            "token": text,
+            "token_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "org_name": "Contoso Ltd",
+            "expires_at": timezone.now() + timezone.timedelta(days=300),
             **fields,
         }
+    )
+
+
+def vpp_asset(token, adam_id="361304891", **fields):
+    from apple.models import VppAsset
+
+    return VppAsset.objects.create(
+        **{
+            "tenant_id": token.tenant_id,
+            "token": token,
+            "adam_id": adam_id,
+            "pricing_param": "STDQ",
+            "product_type": "App",
+            "total_count": 10,
+            "available_count": 10,
+            **fields,
+        }
+    )
+
+
+def app(tenant, *, asset=None, **fields):
+    """A catalogue app (of ``asset`` when given)."""
+    from mdm.models import App
+
+    adam_id = fields.pop("adam_id", asset.adam_id if asset else str(next(_numbers)))
+    return App.objects.create(
+        **{
+            "tenant": tenant,
+            "adam_id": adam_id,
+            "asset": asset,
+            "name": f"App {adam_id}",
+            "bundle_id": f"com.example.app{adam_id}",
+            **fields,
+        }
+    )
+
+
+def synced_asset(tenant, adam_id=None, *, total=10, assigned=0, **fields):
+    """A synced Apps and Books asset with these licence counts (the tenant's token is made on
+    first use)."""
+    import hashlib
+
+    from apple.models import VppToken
+
+    token = VppToken.objects.filter(tenant=tenant).first() or vpp_token(
+        tenant, token_sha256=hashlib.sha256(f"token-{tenant.pk}".encode()).hexdigest()
+    )
+    return vpp_asset(
+        token,
+        adam_id or str(next(_numbers) * 1000),
+        total_count=total,
+        assigned_count=assigned,
+        available_count=total - assigned,
+        supported_platforms=["iOS", "iPadOS"],
+        **fields,
     )
 
 
 def catalogue_app(tenant, *, asset=None, tags=(), **fields):
-    """An app of the tenant's catalogue, with a synced asset unless one is given."""
-    from mdm.models import App
-
-    asset = asset or vpp_asset(tenant)
-    created = App.objects.create(
-        **{
-            "tenant": tenant,
-            "adam_id": asset.adam_id,
-            "asset": asset,
-            "name": f"App {asset.adam_id}",
-            "bundle_id": f"com.example.app{asset.adam_id}",
-            "version": "1.0",
-            "platforms": ["iOS"],
-            **fields,
-        }
+    """An app of the tenant's catalogue with its tags, with a synced asset unless one is given."""
+    created = app(
+        tenant,
+        asset=asset or synced_asset(tenant),
+        **{"version": "1.0", "platforms": ["iOS"], **fields},
     )
     created.tags.set(tags)
     return created

@@ -64,6 +64,12 @@ class SimulatedDevice:
     # What the device has, as its answers report it.
     apps: dict = field(default_factory=dict)  # identifier -> {"Name", "Version", "ShortVersion"}
     installed_profiles: dict = field(default_factory=dict)  # PayloadIdentifier -> display name
+    # The App Store as far as the device needs it: iTunesStoreID -> bundle id.
+    store: dict = field(default_factory=dict)
+    # Apps the user installed from the App Store themselves (bundle ids): InstallApplication is
+    # refused for them (AppAlreadyInstalled), ManagedApplicationList says UserInstalledApp.
+    private_apps: set = field(default_factory=set)
+    app_configurations: dict = field(default_factory=dict)  # identifier -> Configuration
     # RequestType -> "NotNow" | "Error" | "CommandFormatError" | "ignore" (no answer sent),
     # to exercise the server's handling; one entry is used up per command.
     misbehave: dict = field(default_factory=dict)
@@ -346,8 +352,11 @@ class SimulatedDevice:
                 {"Identifier": i, **a, "IsManaged": True} for i, a in self.apps.items()
             ]
         elif request_type == "ManagedApplicationList":
+            wanted = command.get("Identifiers")
+            listed = {i: {"Status": "Managed", "ManagementFlags": 1} for i in self.apps}
+            listed |= {i: {"Status": "UserInstalledApp"} for i in self.private_apps}
             report["ManagedApplicationList"] = {
-                i: {"Status": "Managed", "ManagementFlags": 1} for i in self.apps
+                i: v for i, v in listed.items() if not wanted or i in wanted
             }
         elif request_type == "ProfileList":
             enrollment = self.profile or {}
@@ -388,11 +397,31 @@ class SimulatedDevice:
         elif request_type == "RemoveProfile":
             self.installed_profiles.pop(command.get("Identifier"), None)
         elif request_type == "InstallApplication":
-            identifier = command.get("Identifier") or f"app.{command.get('iTunesStoreID')}"
+            store_id = command.get("iTunesStoreID")
+            identifier = command.get("Identifier") or self.store.get(
+                store_id, self.store.get(str(store_id), f"app.{store_id}")
+            )
+            if identifier in self.private_apps:
+                return report | {
+                    "Status": "Error",
+                    "RejectionReason": "AppAlreadyInstalled",
+                    "ErrorChain": [
+                        {
+                            "ErrorCode": 12036,
+                            "ErrorDomain": "MCMDMErrorDomain",
+                            "LocalizedDescription": "The app is already installed.",
+                            "USEnglishDescription": "The app is already installed.",
+                        }
+                    ],
+                }
+            state = "Managed" if identifier in self.apps else "Installing"
             self.apps[identifier] = {"Name": identifier, "Version": "1", "ShortVersion": "1.0"}
-            report |= {"Identifier": identifier, "State": "Installing"}
+            if "Configuration" in command:
+                self.app_configurations[identifier] = command["Configuration"]
+            report |= {"Identifier": identifier, "State": state}
         elif request_type == "RemoveApplication":
             self.apps.pop(command.get("Identifier"), None)
+            self.app_configurations.pop(command.get("Identifier"), None)
         elif request_type in ("Settings", "DeclarativeManagement"):
             pass
         else:

@@ -1,5 +1,6 @@
 """InstalledApplicationList and ManagedApplicationList: the device's managed apps as rows."""
 
+from .. import app_installations
 from ..models import DeviceApp
 from .base import (
     CommandType,
@@ -57,6 +58,13 @@ class InstalledApplicationList(CommandType):
             # A full list replaces what we knew; one for some identifiers only adds to it.
             complete="Identifiers" not in self.arguments,
         )
+        managed = {i: "" for i, row in rows.items() if row.is_managed}
+        app_installations.apps_reported(
+            device, managed, complete="Identifiers" not in self.arguments
+        )
+        app_installations.versions_reported(
+            device, {i: row.short_version or row.version for i, row in rows.items()}
+        )
         return {"apps": len(rows)}
 
 
@@ -82,5 +90,8 @@ class ManagedApplicationList(CommandType):
             [DeviceApp(device=device, identifier=i, state=s) for i, s in states.items()],
             ["state"],
             complete=False,
+        )
+        app_installations.apps_reported(
+            device, states, complete="Identifiers" not in self.arguments
         )
         return {"ManagedApplicationList": jsonable(result.get("ManagedApplicationList"))}

@@ -1,7 +1,12 @@
-"""InstallApplication (Apps and Books apps with PurchaseMethod 1) and RemoveApplication."""
+"""InstallApplication (Apps and Books apps with PurchaseMethod 1) and RemoveApplication.
+
+Answers about catalogue apps update their ``AppInstallation`` (``mdm.app_installations``)."""
 
 from django.utils.translation import gettext as _
 
+from users import variables
+
+from .. import app_installations
 from ..models import DeviceApp
 from .base import (
     CommandError,
@@ -69,10 +74,28 @@ class InstallApplication(CommandType):
                 ["state"],
                 complete=False,
             )
+        if "iTunesStoreID" in self.arguments:
+            app_installations.install_answered(
+                device, self.arguments["iTunesStoreID"], identifier, state
+            )
         summary = {"Identifier": identifier, "State": state}
         if "RejectionReason" in result:
             summary["RejectionReason"] = result_text(result, "RejectionReason", 80)
         return summary
+
+    def refused(self, device, result, chain):
+        if "iTunesStoreID" in self.arguments:
+            app_installations.install_refused(
+                device, self.arguments["iTunesStoreID"], result, chain
+            )
+
+    def payload(self, device):
+        """Managed app configuration with $USERNAME, $EMAIL, $MANAGED_APPLE_ID of the device's
+        user, filled in when the command goes out."""
+        payload = dict(self.arguments)
+        if "Configuration" in payload:
+            payload["Configuration"] = variables.substitute(payload["Configuration"], device.user)
+        return payload
 
 
 @register
@@ -85,4 +108,9 @@ class RemoveApplication(CommandType):
 
     def process(self, device, result):
         DeviceApp.objects.filter(device=device, identifier=self.arguments["Identifier"]).delete()
+        app_installations.removal_answered(device, self.arguments["Identifier"])
         return {}
+
+    def refused(self, device, result, chain):
+        # Gone already (the user deleted it) or not removable: either way it is not ours now.
+        app_installations.removal_answered(device, self.arguments["Identifier"])

@@ -64,6 +64,10 @@ class CommandType:
         """Store what an Acknowledged answer says; return what the history shows of it."""
         return {}
 
+    def refused(self, device, result: dict, chain: list) -> None:
+        """The device answered Error (``result``: the answer's own keys, ``chain``: its
+        ErrorChain); commands whose refusal changes state say how."""
+
 
 REGISTRY: dict[str, type[CommandType]] = {}
 

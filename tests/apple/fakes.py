@@ -1,5 +1,14 @@
 """A local stand-in for Apple's Apps and Books API (v2): real HTTP on loopback, the documented
-JSON, paging, a 429 with Retry-After, errorNumber answers and another MDM's mdmInfo."""
+JSON, paging, a 429 with Retry-After, errorNumber answers and another MDM's mdmInfo.
+
+Users and licences behave like Apple's: ``users/create`` registers users, ``assets/associate``
+takes a licence per (asset, clientUserId) while the asset has one available and fails the rest
+per user with an ``errorNumber`` (unknown or retired user, none left, or whatever
+``user_errors`` says), ``assets/disassociate`` and ``users/retire`` give licences back. Every job
+is an event that finishes at once or when the test says (``events_finish_at_once``,
+``finish_events``); ``notification(event_id)`` is the ASSET_MANAGEMENT body Apple would post.
+``duplicate_associations`` counts licences asked for a user who already held one.
+"""
 
 import base64
 import json
@@ -7,6 +16,21 @@ import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+# errorNumbers the fake answers per user; 9609 is Apple's documented one, the licence-shortage
+# number is the fake's own stand-in (the portal reads the texts from service/config anyway).
+USER_NOT_FOUND = {"errorNumber": 9609, "errorMessage": "Registered user not found"}
+NO_LICENCE_LEFT = {"errorNumber": 9616, "errorMessage": "Not enough licences for this asset"}
+USER_RETIRED = {"errorNumber": 9618, "errorMessage": "The user has already been retired"}
+
+JOB_PATHS = (
+    "users/create",
+    "users/update",
+    "users/retire",
+    "assets/associate",
+    "assets/disassociate",
+    "assets/revoke",
+)
 
 
 def token_file(org="Contoso Ltd", exp="2030-11-08T22:33:22+0000", token=None) -> bytes:
@@ -42,6 +66,13 @@ class FakeVpp:
         self.requests: list[tuple[str, str, dict]] = []
         self.events: dict[str, dict] = {}
         self.users: list[dict] = []
+        self.limits = {"maxAssets": 25, "maxClientUserIds": 1000, "maxUsers": 100}
+        # (adamId, pricingParam, clientUserId) holding a licence
+        self.assignments: set[tuple[str, str, str]] = set()
+        # clientUserId or managedAppleId -> the failure every job answers for that user
+        self.user_errors: dict[str, dict] = {}
+        self.duplicate_associations = 0
+        self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -61,10 +92,42 @@ class FakeVpp:
         self.token_text = token_bytes.decode()
 
     def finish_events(self, failures=()):
+        """Finish every pending job: with its own outcome, or failed with ``failures``."""
         for event in self.events.values():
-            event["eventStatus"] = "FAILED" if failures else "COMPLETE"
-            event["numCompleted"] = 0 if failures else event["numRequested"]
-            event["failures"] = list(failures)
+            if event["eventStatus"] != "PENDING":
+                continue
+            outcome = event.pop("_outcome")
+            if failures:
+                outcome = {"eventStatus": "FAILED", "numCompleted": 0, "failures": list(failures)}
+            event.update(outcome)
+
+    def calls(self, path: str) -> int:
+        return sum(1 for _method, p, _body in self.requests if p == path)
+
+    def user(self, client_user_id: str) -> dict | None:
+        return next((u for u in self.users if u["clientUserId"] == client_user_id), None)
+
+    def holders(self, adam_id: str) -> set[str]:
+        return {c for a, _p, c in self.assignments if a == adam_id}
+
+    def notification(self, event_id: str) -> dict:
+        """The ASSET_MANAGEMENT notification Apple posts when the job is done."""
+        event = self.events[event_id]
+        failed = {c for f in event.get("failures", []) for c in f["errorInfo"]["clientUserIds"]}
+        body = {
+            "assignments": [a for a in event["_assignments"] if a["clientUserId"] not in failed],
+            "eventId": event_id,
+            "result": "SUCCESS" if event["eventStatus"] == "COMPLETE" else "FAILURE",
+            "type": event["eventType"],
+        }
+        if event.get("failures"):
+            body["error"] = event["failures"][0]
+        return {
+            "notification": body,
+            "notificationId": str(uuid.uuid4()),
+            "notificationType": "ASSET_MANAGEMENT",
+            "uId": "981060278089131045",
+        }
 
     # --- the API ----------------------------------------------------------------------------
 
@@ -106,8 +169,13 @@ class FakeVpp:
                 200,
                 {},
                 {
-                    "limits": {"maxAssets": 25, "maxClientUserIds": 1000},
-                    "errorCodes": [{"errorNumber": 9622, "errorMessage": "Invalid token"}],
+                    "limits": dict(self.limits),
+                    "errorCodes": [
+                        {"errorNumber": 9622, "errorMessage": "Invalid token"},
+                        USER_NOT_FOUND,
+                        NO_LICENCE_LEFT,
+                        USER_RETIRED,
+                    ],
                 },
             )
         if auth != f"Bearer {self.token_text}":
@@ -131,33 +199,129 @@ class FakeVpp:
             page, items = self._page(self.users, query)
             return 200, {}, page | {"users": items}
         if path == "assignments":
-            page, items = self._page([], query)
+            rows = [
+                {"adamId": a, "pricingParam": p, "clientUserId": c}
+                for a, p, c in sorted(self.assignments)
+            ]
+            page, items = self._page(rows, query)
             return 200, {}, page | {"assignments": items}
-        if path in (
-            "users/create",
-            "users/update",
-            "users/retire",
-            "assets/associate",
-            "assets/disassociate",
-            "assets/revoke",
-        ):
-            if path == "users/create":
-                self.users += body["users"]
-            event_id = str(uuid.uuid4())
-            done = self.events_finish_at_once
-            self.events[event_id] = {
-                "eventStatus": "COMPLETE" if done else "PENDING",
-                "eventType": path.split("/")[1].upper(),
-                "numCompleted": 1 if done else 0,
-                "numRequested": 1,
-            }
-            return 200, {}, {"eventId": event_id, "uId": "981060278089131045"}
+        if path in JOB_PATHS:
+            with self.lock:
+                return 200, {}, self._job(path, body)
         if path == "status":
             event = self.events.get(query.get("eventId", [""])[0])
             if event is None:
                 return 200, {}, {"errorNumber": 9602, "errorMessage": "Invalid argument"}
-            return 200, {}, event
+            return 200, {}, {k: v for k, v in event.items() if not k.startswith("_")}
         return 404, {}, {"errorMessage": "not found"}
+
+    # --- jobs --------------------------------------------------------------------------------
+
+    def _asset(self, adam_id: str, pricing: str) -> dict | None:
+        return next(
+            (a for a in self.assets if a["adamId"] == adam_id and a["pricingParam"] == pricing),
+            None,
+        )
+
+    def _count(self, asset: dict | None, delta: int) -> None:
+        """``delta`` licences taken (+) or given back (-)."""
+        if asset is not None:
+            asset["assignedCount"] += delta
+            asset["availableCount"] -= delta
+
+    def _error_for(self, client_user_id: str, managed_apple_id: str = "") -> dict | None:
+        user = self.user(client_user_id) or {}
+        apple_id = managed_apple_id or user.get("managedAppleId", "")
+        return self.user_errors.get(client_user_id) or self.user_errors.get(apple_id)
+
+    def _registered(self, client_user_id: str) -> bool:
+        user = self.user(client_user_id)
+        return user is not None and user["status"] == "Registered"
+
+    def _job(self, path: str, body: dict) -> dict:
+        failures: dict[str, dict] = {}  # clientUserId -> failure
+        assignments: list[dict] = []
+        requested = 0
+
+        def fail(client_user_id, failure):
+            failures[client_user_id] = failure
+
+        if path in ("users/create", "users/update"):
+            for item in body.get("users", []):
+                requested += 1
+                cid = item["clientUserId"]
+                error = self._error_for(cid, item.get("managedAppleId", ""))
+                if error:
+                    fail(cid, error)
+                    continue
+                user = self.user(cid)
+                if user is None:
+                    user = {"clientUserId": cid, "userId": uuid.uuid4().hex[:16]}
+                    self.users.append(user)
+                user.update({k: v for k, v in item.items() if k != "clientUserId"})
+                user["status"] = "Registered"
+        elif path == "users/retire":
+            for item in body.get("users", []):
+                requested += 1
+                cid = item["clientUserId"]
+                user = self.user(cid)
+                if user is None:
+                    fail(cid, USER_NOT_FOUND)
+                    continue
+                user["status"] = "Retired"
+                for held in [a for a in self.assignments if a[2] == cid]:
+                    self.assignments.discard(held)
+                    self._count(self._asset(held[0], held[1]), -1)
+        elif path in ("assets/associate", "assets/disassociate"):
+            for asset_ref in body.get("assets", []):
+                key = (str(asset_ref["adamId"]), str(asset_ref.get("pricingParam", "STDQ")))
+                asset = self._asset(*key)
+                for cid in body.get("clientUserIds", []):
+                    requested += 1
+                    held = (*key, cid)
+                    error = self._error_for(cid)
+                    if error:
+                        fail(cid, error)
+                    elif path == "assets/associate":
+                        if not self._registered(cid):
+                            fail(cid, USER_NOT_FOUND)
+                        elif held in self.assignments:
+                            self.duplicate_associations += 1
+                        elif asset is None or asset["availableCount"] <= 0:
+                            fail(cid, NO_LICENCE_LEFT)
+                        else:
+                            self.assignments.add(held)
+                            self._count(asset, 1)
+                    elif held in self.assignments:
+                        self.assignments.discard(held)
+                        self._count(asset, -1)
+                    if cid not in failures:
+                        assignments.append(
+                            {"adamId": key[0], "pricingParam": key[1], "clientUserId": cid}
+                        )
+        else:  # assets/revoke
+            requested = len(body.get("clientUserIds", []))
+        outcome = {
+            "eventStatus": "FAILED" if failures and len(failures) >= requested else "COMPLETE",
+            "numCompleted": requested - len(failures),
+            "failures": [
+                failure | {"errorInfo": {"clientUserIds": [cid]}}
+                for cid, failure in failures.items()
+            ],
+        }
+        event_id = str(uuid.uuid4())
+        event = {
+            "eventType": {"users": "USER_", "assets": ""}[path.split("/")[0]]
+            + path.split("/")[1].upper(),
+            "numRequested": requested,
+            "_assignments": assignments,
+        }
+        if self.events_finish_at_once:
+            event.update(outcome)
+        else:
+            event.update(eventStatus="PENDING", numCompleted=0, _outcome=outcome)
+        self.events[event_id] = event
+        return {"eventId": event_id, "uId": "981060278089131045"}
 
     def _handler(self):
         fake = self

@@ -46,13 +46,18 @@ def test_client_pages_honours_retry_after_and_reads_errors(fake_vpp, token):
         assert [a["adamId"] for a in assets] == [str(361304891 + i) for i in range(5)]
         assert sleeps == [1.0]  # Retry-After: 1
         assert client.service_config()["limits"]["maxAssets"] == 25
-        event = client.associate(
-            [{"adamId": "361304891", "pricingParam": "STDQ"}], client_user_ids=["u-1"]
-        )
-        assert client.event_status(event["eventId"])["eventStatus"] == "COMPLETE"
+        assets_ = [{"adamId": "361304891", "pricingParam": "STDQ"}]
+        event = client.associate(assets_, client_user_ids=["u-1"])
+        status = client.event_status(event["eventId"])  # no such user yet: failed per user
+        assert status["eventStatus"] == "FAILED"
+        assert status["failures"][0]["errorNumber"] == 9609
+        assert status["failures"][0]["errorInfo"] == {"clientUserIds": ["u-1"]}
         client.create_users([{"clientUserId": "u-1", "managedAppleId": "a@x.appleid.com"}])
         assert [u["clientUserId"] for u in client.iter_users()] == ["u-1"]
         assert list(client.iter_assignments()) == []
+        event = client.associate(assets_, client_user_ids=["u-1"])
+        assert client.event_status(event["eventId"])["eventStatus"] == "COMPLETE"
+        assert [a["clientUserId"] for a in client.iter_assignments()] == ["u-1"]
         with pytest.raises(VppError) as error:
             client.event_status("unknown")  # HTTP 200 with errorNumber
         assert error.value.error_number == 9602

@@ -112,6 +112,7 @@ def test_pending_jobs_are_asked_for_until_finished(admin_client, fake_vpp, token
     row = VppToken.objects.get()
     fake_vpp.events_finish_at_once = False
     with VppClient(row.token) as client:
+        client.create_users([{"clientUserId": "u-1", "managedAppleId": "u1@example.com"}])
         associate = client.associate(
             [{"adamId": "361304891", "pricingParam": "STDQ"}], client_user_ids=["u-1"]
         )

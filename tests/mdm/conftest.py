@@ -5,6 +5,7 @@ import plistlib
 import pytest
 
 from tests import factories
+from tests.apple.conftest import fake_vpp  # noqa: F401  (the Apps and Books fake)
 from tests.enrollment.conftest import address, enrolled, make_device, ready_tenant  # noqa: F401
 
 

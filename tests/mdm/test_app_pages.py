@@ -17,7 +17,10 @@ def _messages(response) -> list[str]:
 def test_app_list_shows_tiles_and_list(admin_client, tenant):
     sales = factories.tag(tenant, "Sales", color="#aa3300")
     factories.catalogue_app(
-        tenant, name="Numbers", asset=factories.vpp_asset(tenant, total=5, assigned=2), tags=[sales]
+        tenant,
+        name="Numbers",
+        asset=factories.synced_asset(tenant, total=5, assigned=2),
+        tags=[sales],
     )
     tiles = admin_client.get(reverse("mdm:apps")).content.decode()
     assert "Numbers" in tiles and "5 licences · 2 assigned · 3 available" in tiles
@@ -32,9 +35,9 @@ def test_app_list_without_token_says_where_to_add_it(admin_client):
 
 
 def test_asset_search_by_adam_id_marks_apps_in_the_catalogue(admin_client, tenant, other_tenant):
-    factories.vpp_asset(tenant, "361309726", total=3)
-    factories.catalogue_app(tenant, asset=factories.vpp_asset(tenant, "361304891"), name="Pages")
-    factories.vpp_asset(other_tenant, "361300001")
+    factories.synced_asset(tenant, "361309726", total=3)
+    factories.catalogue_app(tenant, asset=factories.synced_asset(tenant, "361304891"), name="Pages")
+    factories.synced_asset(other_tenant, "361300001")
     data = admin_client.get(reverse("mdm:app-assets"), {"q": "3613"}).json()
     found = {r["adam_id"]: r for r in data["results"]}
     assert set(found) == {"361309726", "361304891"}
@@ -50,7 +53,7 @@ def test_asset_search_by_adam_id_marks_apps_in_the_catalogue(admin_client, tenan
 def test_add_app_with_settings_tags_and_configuration(admin_client, tenant):
     from mdm.models import App
 
-    factories.vpp_asset(tenant, "361309726", total=3)
+    factories.synced_asset(tenant, "361309726", total=3)
     response = admin_client.post(
         reverse("mdm:app-add"),
         {
@@ -88,7 +91,7 @@ def test_add_app_with_settings_tags_and_configuration(admin_client, tenant):
     ],
 )
 def test_add_app_refuses_bad_input_and_stores_nothing(admin_client, tenant, fields, message):
-    factories.vpp_asset(tenant, "361309726")
+    factories.synced_asset(tenant, "361309726")
     before = table_counts()
     data = {"adam_id": "361309726", "install_mode": "automatic", **fields}
     response = admin_client.post(reverse("mdm:app-add"), data)
@@ -99,7 +102,7 @@ def test_add_app_refuses_bad_input_and_stores_nothing(admin_client, tenant, fiel
 
 
 def test_add_app_twice_is_refused(admin_client, tenant):
-    factories.catalogue_app(tenant, asset=factories.vpp_asset(tenant, "42"))
+    factories.catalogue_app(tenant, asset=factories.synced_asset(tenant, "42"))
     response = admin_client.post(
         reverse("mdm:app-add"), {"adam_id": "42", "install_mode": "automatic"}
     )
@@ -112,7 +115,7 @@ def test_shortfall_warning_before_assigning(admin_client, tenant):
     sales = factories.tag(tenant, "Sales")
     for _ in range(3):
         factories.managed_user(tenant).tags.add(sales)
-    app = factories.catalogue_app(tenant, asset=factories.vpp_asset(tenant, total=2, assigned=0))
+    app = factories.catalogue_app(tenant, asset=factories.synced_asset(tenant, total=2, assigned=0))
     data = {"install_mode": "automatic", "tag_names": "sales"}
     response = admin_client.post(reverse("mdm:app-edit", args=[app.pk]), data)
     page = response.content.decode()
@@ -238,10 +241,10 @@ def test_tag_detail_shows_members_apps_and_sufficiency(admin_client, tenant):
     device = factories.device(tenant, user=users[0])
     device.tags.add(sales)
     factories.catalogue_app(
-        tenant, name="Short", asset=factories.vpp_asset(tenant, total=2), tags=[sales]
+        tenant, name="Short", asset=factories.synced_asset(tenant, total=2), tags=[sales]
     )
     factories.catalogue_app(
-        tenant, name="Plenty", asset=factories.vpp_asset(tenant, total=10), tags=[sales]
+        tenant, name="Plenty", asset=factories.synced_asset(tenant, total=10), tags=[sales]
     )
     page = admin_client.get(reverse("mdm:tag", args=[sales.pk])).content.decode()
     assert "3 users" in page and "1 device" in page
@@ -296,3 +299,23 @@ def test_device_tags_and_direct_app(admin_client, tenant, other_tenant):
         reverse("mdm:device-assign", args=[device.pk]), {"app": app.pk, "action": "unassign"}
     )
     assert not device.direct_apps.exists()
+
+
+@pytest.mark.parametrize("install_mode", ["automatic", "available"])
+def test_reach_shown_is_who_the_licence_service_assigns(tenant, install_mode):
+    from mdm import app_overview, licences
+    from mdm.models import Licence
+
+    sales = factories.tag(tenant, "Sales")
+    app = factories.catalogue_app(tenant, tags=[sales], install_mode=install_mode)
+    factories.managed_user(tenant).tags.add(sales)
+    factories.managed_user(tenant, is_active=False).tags.add(sales)
+    factories.device(tenant).tags.add(sales)
+    factories.device(tenant, status="unenrolled").tags.add(sales)
+    app.devices.add(factories.device(tenant))
+    Licence.objects.create(
+        tenant=tenant, app=app, user=factories.managed_user(tenant), requested=True
+    )
+    factories.managed_user(tenant)  # no reason
+    reached = set(app_overview.users_reached(app).values_list("pk", flat=True))
+    assert reached == licences.desired_user_ids(app)
