@@ -29,6 +29,7 @@
       button.disabled = asset.in_catalogue;
       button.dataset.adamId = asset.adam_id;
       button.addEventListener("click", () => {
+        clearTimeout(timer); latest++;  // a search still under way must not reopen the list
         hidden.value = asset.adam_id;
         $("asset-picked").textContent = asset.label + " (" + asset.adam_id + ")";
         list.replaceChildren();
