@@ -1,14 +1,16 @@
 """How mdm follows what happens upstream (users, enrollment) without them knowing mdm."""
 
+from django.conf import settings
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.dispatch import receiver
+from django.urls import reverse
 
 from apple.models import VppEvent
 from apple.signals import vpp_event_settled
 from enrollment import signals as enrollment_signals
 from enrollment.models import Profile
 from users import signals as user_signals
-from users.models import ManagedUser, Tag
+from users.models import ManagedUser, Tag, Tenant
 
 from . import desired, licences, profile_delivery, removal, tasks
 from .models import App, Device
@@ -206,3 +208,8 @@ def licence_job_settled(sender, event, assignments=None, **kwargs):
     user_ids = licences.apply_event(event, assignments)
     if user_ids:
         tasks.push_after_commit(desired.mark_changed(Device.objects.filter(user_id__in=user_ids)))
+
+
+@receiver(enrollment_signals.self_service_url, sender=Tenant, dispatch_uid="mdm.self_service_url")
+def self_service_url(sender, tenant, **kwargs) -> str:
+    return settings.PORTAL_BASE_URL + reverse("enduser-apps:index", args=[tenant.number])

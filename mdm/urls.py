@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import app_views, tag_views, views
 
 app_name = "mdm"
 
@@ -17,5 +17,15 @@ urlpatterns = [
         name="device-command-cancel",
     ),
     path("devices/bulk/", views.DeviceBulkView.as_view(), name="device-bulk"),
-    path("apps/", views.AppListView.as_view(), name="apps"),
+    path("devices/<int:pk>/assign/", tag_views.DeviceAppView.as_view(), name="device-assign"),
+    path("apps/", app_views.AppListView.as_view(), name="apps"),
+    path("apps/add/", app_views.AppAddView.as_view(), name="app-add"),
+    path("apps/assets/", app_views.AppAssetSearchView.as_view(), name="app-assets"),
+    path("apps/<int:pk>/", app_views.AppDetailView.as_view(), name="app"),
+    path("apps/<int:pk>/edit/", app_views.AppEditView.as_view(), name="app-edit"),
+    path("tags/", tag_views.TagListView.as_view(), name="tags"),
+    path("tags/new/", tag_views.TagFormView.as_view(), name="tag-create"),
+    path("tags/<int:pk>/", tag_views.TagDetailView.as_view(), name="tag"),
+    path("tags/<int:pk>/edit/", tag_views.TagFormView.as_view(), name="tag-edit"),
+    path("tags/<int:pk>/delete/", tag_views.TagDeleteView.as_view(), name="tag-delete"),
 ]

@@ -1,4 +1,5 @@
-"""Admin pages of the mdm app: device tiles, device detail, device removal, apps."""
+"""Admin pages of the mdm app: device tiles, device detail, device removal (apps: app_views,
+tags: tag_views)."""
 
 import json
 
@@ -8,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.generic import DeleteView, DetailView, ListView, TemplateView
+from django.views.generic import DeleteView, DetailView, ListView
 
 from enrollment.models import Invitation
 from users.tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin, TenantObjectMixin
@@ -266,8 +267,3 @@ class DeviceBulkView(TenantAdminRequiredMixin, View):
         else:
             messages.error(request, _("Unknown action."))
         return redirect(f"{reverse('mdm:devices')}?view=list")
-
-
-class AppListView(TenantMemberRequiredMixin, TemplateView):
-    template_name = "portal/empty_section.html"
-    extra_context = {"section": "apps"}

@@ -2,7 +2,8 @@
 
 - Admins (browser, session + CSRF): the portal sections and the REST API under /api/.
 - Devices (Apple's protocols, no session, no CSRF): /.well-known/, /enroll/, /scep/, /mdm/.
-- End users (browser on the phone or desktop): web login, password set-up, terms.
+- End users (browser on the phone or desktop): web login, password set-up, terms, self-service
+  apps.
 """
 
 from django.conf import settings
@@ -44,6 +45,7 @@ urlpatterns = [
     # End users
     path("", include("enrollment.enduser_urls")),
     path("", include("users.enduser_urls")),
+    path("", include("mdm.enduser_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
 ]

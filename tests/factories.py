@@ -199,3 +199,41 @@ def app(tenant, *, asset=None, **fields):
             **fields,
         }
     )
+
+
+def synced_asset(tenant, adam_id=None, *, total=10, assigned=0, **fields):
+    """A synced Apps and Books asset with these licence counts (the tenant's token is made on
+    first use)."""
+    import hashlib
+
+    from apple.models import VppToken
+
+    token = VppToken.objects.filter(tenant=tenant).first() or vpp_token(
+        tenant, token_sha256=hashlib.sha256(f"token-{tenant.pk}".encode()).hexdigest()
+    )
+    return vpp_asset(
+        token,
+        adam_id or str(next(_numbers) * 1000),
+        total_count=total,
+        assigned_count=assigned,
+        available_count=total - assigned,
+        supported_platforms=["iOS", "iPadOS"],
+        **fields,
+    )
+
+
+def catalogue_app(tenant, *, asset=None, tags=(), **fields):
+    """An app of the tenant's catalogue with its tags, with a synced asset unless one is given."""
+    created = app(
+        tenant,
+        asset=asset or synced_asset(tenant),
+        **{"version": "1.0", "platforms": ["iOS"], **fields},
+    )
+    created.tags.set(tags)
+    return created
+
+
+def tag(tenant, name=None, **fields):
+    from users.models import Tag
+
+    return Tag.objects.create(tenant=tenant, name=name or f"tag{uuid.uuid4().hex[:6]}", **fields)

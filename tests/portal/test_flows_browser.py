@@ -20,7 +20,7 @@ VARIANTS = [
 TEXT = {
     "en": {
         "nothing_saved": "Nothing was saved",
-        "apps": "Assigning apps to devices is not part of the portal yet",
+        "apps": "No Apps and Books token yet",
         "no_match": "No user with a managed Apple ID matches",
         "no_apple_id": "has no managed Apple ID",
         "fix": "Add the managed Apple ID",
@@ -34,7 +34,7 @@ TEXT = {
     },
     "de": {
         "nothing_saved": "Nichts wurde gespeichert",
-        "apps": "Das Zuweisen von Apps an Geräte ist noch nicht Teil des Portals",
+        "apps": "Noch kein Apps-und-Bücher-Token",
         "no_match": "Kein Benutzer mit verwalteter Apple-ID passt zu",
         "no_apple_id": "keine verwaltete Apple-ID",
         "fix": "Verwaltete Apple-ID ergänzen",
@@ -127,13 +127,15 @@ def test_invalid_push_certificate_shows_its_error(
 
 
 @pytest.mark.parametrize("lang,width", VARIANTS)
-def test_apps_page_says_what_comes(browser_page, live_tls_server, admin_user, lang, width):
+def test_apps_page_says_the_token_is_missing(
+    browser_page, live_tls_server, admin_user, lang, width
+):
     page = browser_page
     _open(page, admin_user, lang, width, live_tls_server)
     page.goto("/mobile-security/apps/")
     assert page.inner_text("h1").strip() in ("Apps",)
-    assert TEXT[lang]["apps"] in page.inner_text("#apps-coming")
-    assert page.is_visible("#apps-coming a[href*='settings']")
+    assert TEXT[lang]["apps"] in page.inner_text("#no-vpp-token")
+    assert page.is_visible("#no-vpp-token a[href*='settings']")
     assert_fits(page)
     screenshot(page, f"flows-apps-{lang}-{width}")
 
