@@ -11,7 +11,6 @@ from django.views.generic import DetailView, ListView
 
 from users.audit import record
 from users.models import ManagedUser, Tag
-from users.tags import tags_for_names
 from users.tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin, TenantObjectMixin
 
 from . import app_overview

@@ -234,7 +234,11 @@ class _Connection:
             while not self.peer._stopping:
                 timeout = max(0.0, self.due[0][0] - time.monotonic()) if self.due else 0.2
                 timeout = min(timeout, 0.2)
-                if self.sock.pending() or select.select([self.sock], [], [], timeout)[0]:
+                try:
+                    readable = self.sock.pending() or select.select([self.sock], [], [], timeout)[0]
+                except (OSError, ValueError):  # closed by stop() meanwhile
+                    return
+                if readable:
                     data = self._read()
                     if not data:
                         return
