@@ -68,11 +68,11 @@ def handle(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
         return Reply(200, envelope, "application/xml") if envelope else Reply()
     with transaction.atomic():
         if status != "Idle":
-            answered = queue.record_answer(device, message, raw, now)
+            answered, envelope = queue.answer_and_next(device, message, raw, now)
         _touch(device, now)
         if status == "Idle":
             reconcile(device, now)
-        envelope = queue.next_command(device, now, after_idle=status == "Idle")
+            envelope = queue.next_command(device, now, after_idle=True)
     if answered is not None:
         metrics.COMMANDS.labels(answered[0], answered[1]).inc()
     if envelope is None:
