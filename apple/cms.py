@@ -5,13 +5,20 @@ enrollment profiles and machine info, detached for ``Mdm-Signature``). ``verify`
 signer's signature over the content (RSA PKCS #1 v1.5 or PSS, ECDSA; SHA-1/-2 digests; with or
 without signed attributes) and returns the content and the signer's certificate. Whether that
 certificate is trusted is the caller's question (e.g. ``enrollment.scep.services``).
+
+Devices sign every request, so ``verify`` first tries a narrow reader of the one shape they
+send (DER, one signer named by issuer and serial, plain certificates): it takes the message
+apart by byte offsets, reuses the certificates already loaded for the same certificate bytes,
+and checks the digest and the signature as always. It only ever accepts; anything it does not
+know, and every failure, goes to the full parser, which decides and words the error.
 """
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
+from asn1crypto import algos, core
 from asn1crypto import cms as asn1_cms
-from asn1crypto import core
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -94,13 +101,17 @@ def _find_signer(signer_info, certificates):
 def _verify_signature(
     cert: x509.Certificate, signature: bytes, data: bytes, hash_name: str, algorithm: str
 ) -> None:
-    hash_cls = _HASHES.get(hash_name)
-    if hash_cls is None:
-        raise CMSError(f"unsupported digest {hash_name}")
     try:
         key = cert.public_key()
     except (ValueError, TypeError) as exc:  # e.g. a key algorithm cryptography does not know
         raise CMSError(f"unsupported signer key: {exc}") from exc
+    _verify_with_key(key, signature, data, hash_name, algorithm)
+
+
+def _verify_with_key(key, signature: bytes, data: bytes, hash_name: str, algorithm: str) -> None:
+    hash_cls = _HASHES.get(hash_name)
+    if hash_cls is None:
+        raise CMSError(f"unsupported digest {hash_name}")
     try:
         if isinstance(key, rsa.RSAPublicKey):
             if algorithm not in ("rsassa_pkcs1v15", "rsassa_pss"):
@@ -161,7 +172,8 @@ def verify(der: bytes, *, detached_content: bytes | None = None) -> VerifiedMess
     if not isinstance(der, bytes | bytearray) or not der:
         raise CMSError("not a CMS message: empty or not bytes")
     try:
-        return _verify(bytes(der), detached_content)
+        der = bytes(der)
+        return _verify_known_shape(der, detached_content) or _verify(der, detached_content)
     except CMSError:
         raise
     except Exception as exc:  # asn1crypto/cryptography raise many kinds of errors on garbage
@@ -240,3 +252,217 @@ def _verify(der: bytes, detached_content: bytes | None) -> VerifiedMessage:
         data = content
     _verify_signature(signer, signature, data, hash_name, algorithm)
     return VerifiedMessage(content, signer, tuple(c for _, c in certificates))
+
+
+# --- the narrow reader of what devices send ------------------------------------------------
+
+
+class _Unusual(Exception):
+    """Not a shape the narrow reader knows: the full parser decides."""
+
+
+# (tag, start of the element, start of its contents, end of its contents, end of the element)
+_Element = tuple[int, int, int, int, int]
+_MAX_NESTING = 12
+
+
+def _element(data: bytes, pos: int, end: int, depth: int = 0) -> _Element:
+    """The BER element at ``pos``: low tag numbers, minimal definite lengths, and the
+    indefinite lengths Apple's encoder writes around the SignedData."""
+    if pos + 2 > end or depth > _MAX_NESTING:
+        raise _Unusual
+    start, tag, length = pos, data[pos], data[pos + 1]
+    pos += 2
+    if tag & 0x1F == 0x1F:
+        raise _Unusual
+    if length == 0x80:  # indefinite: the contents run to an end-of-contents marker
+        if not tag & 0x20:
+            raise _Unusual
+        inner = pos
+        while data[pos : pos + 2] != b"\x00\x00":
+            pos = _element(data, pos, end, depth + 1)[4]
+        return tag, start, inner, pos, pos + 2
+    if length & 0x80:
+        size = length & 0x7F
+        if size > 4 or pos + size > end or data[pos] == 0:
+            raise _Unusual
+        length = int.from_bytes(data[pos : pos + size], "big")
+        pos += size
+        if length < 0x80:
+            raise _Unusual
+    if pos + length > end:
+        raise _Unusual
+    return tag, start, pos, pos + length, pos + length
+
+
+def _children(data: bytes, element: _Element) -> list[_Element]:
+    result, pos = [], element[2]
+    while pos < element[3]:
+        child = _element(data, pos, element[3])
+        result.append(child)
+        pos = child[4]
+    return result
+
+
+def _whole(data: bytes, element: _Element) -> bytes:
+    return data[element[1] : element[4]]
+
+
+def _contents(data: bytes, element: _Element) -> bytes:
+    return data[element[2] : element[3]]
+
+
+def _tags(elements: list[_Element]) -> list[int]:
+    return [e[0] for e in elements]
+
+
+_OID_SIGNED_DATA = bytes.fromhex("2a864886f70d010702")
+_DATA_CONTENT_TYPE = bytes.fromhex("06092a864886f70d010701")
+_VERSION_1, _VERSION_3 = b"\x02\x01\x01", b"\x02\x01\x03"
+
+
+# What the full parser makes of an encoding, computed once per distinct encoding.
+@functools.lru_cache(maxsize=64)
+def _digest_name(algorithm_der: bytes) -> str:
+    return algos.DigestAlgorithm.load(algorithm_der, strict=True)["algorithm"].native
+
+
+@functools.lru_cache(maxsize=64)
+def _signature_name(algorithm_der: bytes) -> str:
+    return algos.SignedDigestAlgorithm.load(algorithm_der, strict=True).signature_algo
+
+
+@functools.lru_cache(maxsize=64)
+def _attribute_type(oid_der: bytes) -> str:
+    return asn1_cms.CMSAttributeType.load(oid_der, strict=True).native
+
+
+def _issuer_and_serial(cert_der: bytes) -> bytes:
+    """The DER of issuer and serial number of a certificate, as a SignerInfo names them."""
+    tbs = _element(cert_der, _element(cert_der, 0, len(cert_der))[2], len(cert_der))
+    fields = _children(cert_der, tbs)
+    if fields and fields[0][0] == 0xA0:  # explicit version
+        fields = fields[1:]
+    if tbs[0] != 0x30 or len(fields) < 3 or fields[0][0] != 0x02 or fields[2][0] != 0x30:
+        raise _Unusual
+    serial = _contents(cert_der, fields[0])
+    if len(serial) > 1 and (serial[0], serial[1] >> 7) in ((0, 0), (0xFF, 1)):
+        raise _Unusual  # not minimal: equal bytes would no longer mean equal numbers
+    return _whole(cert_der, fields[2]) + _whole(cert_der, fields[0])
+
+
+@functools.lru_cache(maxsize=4096)
+def _certificate_set(field: bytes):
+    """The certificates of a message's [0] field, loaded once per distinct bytes (a device
+    sends the same identity with every request): ``(certificates, {issuer+serial: (cert,
+    key)})``, or None when the set holds something the narrow reader does not handle."""
+    certificates, signers = [], {}
+    try:
+        for element in _children(field, (0x31, 0, 0, len(field), len(field))):
+            if element[0] != 0x30:
+                return None
+            der = _whole(field, element)
+            try:
+                cert = x509.load_der_x509_certificate(der)
+                cert.subject.rfc4514_string()
+                cert.issuer.rfc4514_string()
+            except ValueError:
+                continue  # dropped, as the full parser drops it
+            try:
+                key = cert.public_key()
+            except (ValueError, TypeError):
+                key = None
+            certificates.append(cert)
+            signers.setdefault(_issuer_and_serial(der), (cert, key))
+    except _Unusual:
+        return None
+    return tuple(certificates), signers
+
+
+def _verify_known_shape(der: bytes, detached_content: bytes | None) -> VerifiedMessage | None:
+    """The verified message when ``der`` has the shape devices send and verifies; else None."""
+    try:
+        return _read_known_shape(der, detached_content)
+    except Exception:  # noqa: BLE001 - whatever surprised the reader, the full parser decides
+        return None
+
+
+def _read_known_shape(der: bytes, detached_content: bytes | None) -> VerifiedMessage | None:
+    outer = _element(der, 0, len(der))
+    info = _children(der, outer)
+    if outer[0] != 0x30 or outer[4] != len(der) or _tags(info) != [0x06, 0xA0]:
+        return None
+    wrapped = _children(der, info[1])
+    if _contents(der, info[0]) != _OID_SIGNED_DATA or _tags(wrapped) != [0x30]:
+        return None
+    fields = _children(der, wrapped[0])
+    if _tags(fields) != [0x02, 0x31, 0x30, 0xA0, 0x31]:
+        return None  # no certificates, CRLs present, or not a SignedData at all
+    version, digests, encap, certificates, signer_infos = fields
+    if _whole(der, version) not in (_VERSION_1, _VERSION_3):
+        return None
+    digest_names = {_digest_name(_whole(der, a)) for a in _children(der, digests)}
+    encap_fields = _children(der, encap)
+    if not encap_fields or _whole(der, encap_fields[0]) != _DATA_CONTENT_TYPE:
+        return None
+    if detached_content is not None:
+        if len(encap_fields) != 1:
+            return None
+        content = detached_content
+    else:
+        if _tags(encap_fields) != [0x06, 0xA0]:
+            return None
+        octets = _children(der, encap_fields[1])
+        if _tags(octets) == [0x04]:
+            content = _contents(der, octets[0])
+        elif _tags(octets) == [0x24]:  # constructed, as Apple's encoder writes it: the chunks
+            chunks = _children(der, octets[0])
+            if set(_tags(chunks)) - {0x04}:
+                return None
+            content = b"".join(_contents(der, chunk) for chunk in chunks)
+        else:
+            return None
+    signers = _children(der, signer_infos)
+    if _tags(signers) != [0x30]:
+        return None
+    signer = _children(der, signers[0])
+    if _tags(signer) != [0x02, 0x30, 0x30, 0xA0, 0x30, 0x04]:
+        return None  # v3 signers, no signed attributes, or unsigned attributes
+    s_version, sid, digest_algorithm, attributes, signature_algorithm, signature = signer
+    if _whole(der, s_version) != _VERSION_1:
+        return None
+    hash_name = _digest_name(_whole(der, digest_algorithm))
+    algorithm = _signature_name(_whole(der, signature_algorithm))
+    if hash_name not in _HASHES or hash_name not in digest_names:
+        return None
+    if algorithm not in _SIGNATURE_ALGORITHMS:
+        return None
+    loaded = _certificate_set(_contents(der, certificates))
+    if loaded is None:
+        return None
+    found = loaded[1].get(_contents(der, sid))
+    if found is None or found[1] is None:
+        return None
+    digest, content_types = None, 0
+    for attribute in _children(der, attributes):
+        parts = _children(der, attribute)
+        if attribute[0] != 0x30 or _tags(parts) != [0x06, 0x31]:
+            return None
+        name = _attribute_type(_whole(der, parts[0]))
+        values = _children(der, parts[1])
+        if name == "message_digest":
+            if digest is not None or _tags(values) != [0x04]:
+                return None
+            digest = _contents(der, values[0])
+        elif name == "content_type":
+            content_types += 1
+            if len(values) != 1 or _whole(der, values[0]) != _DATA_CONTENT_TYPE:
+                return None
+    if content_types > 1 or digest is None:
+        return None
+    if hashlib.new(hash_name, content).digest() != digest:
+        return None
+    # The signature covers the attributes as a SET (tag 0x31), not as the [0] field.
+    data = b"\x31" + der[attributes[1] + 1 : attributes[4]]
+    _verify_with_key(found[1], _contents(der, signature), data, hash_name, algorithm)
+    return VerifiedMessage(content, found[0], loaded[0])

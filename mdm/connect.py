@@ -70,11 +70,21 @@ def handle(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
         return Reply(200, envelope, "application/xml") if envelope else Reply()
     with transaction.atomic():
         if status != "Idle":
-            answered = queue.record_answer(device, message, raw, now)
+            answered, envelope = queue.answer_and_next(device, message, raw, now)
+            if envelope is None:
+                # Processing the answer may have queued work or made the device due (a lost
+                # profile, an app to install again): hand it out now, as the device will not
+                # come back unasked after an empty answer.
+                device.config_due = (
+                    Device.objects.filter(pk=device.pk).values_list("config_due", flat=True).first()
+                )
+                if desired.due(device):
+                    desired.reconcile(device, now)
+                envelope = queue.next_command(device, now, after_idle=False)
         _touch(device, now)
         if status == "Idle":
             reconcile(device, now)
-        envelope = queue.next_command(device, now, after_idle=status == "Idle")
+            envelope = queue.next_command(device, now, after_idle=True)
     if answered is not None:
         metrics.COMMANDS.labels(answered[0], answered[1]).inc()
     if envelope is None:

@@ -149,30 +149,41 @@ def _one(name: x509.Name, oid) -> str:
     return values[0].value if len(values) == 1 else ""
 
 
+@functools.lru_cache(maxsize=4096)
+def _names(certificate: x509.Certificate) -> tuple[int | None, str, uuid.UUID | None]:
+    """(tenant number, fingerprint, session public id) a certificate names: read once per
+    certificate (``apple.cms`` hands out the same object for the same certificate bytes)."""
+    number = _one(certificate.subject, NameOID.ORGANIZATION_NAME)
+    match = _CN.match(_one(certificate.subject, NameOID.COMMON_NAME))
+    try:
+        session_public_id = uuid.UUID(match["id"]) if match else None
+    except ValueError:  # e.g. 36 dashes
+        session_public_id = None
+    return (
+        int(number) if number.isdigit() and len(number) < 12 else None,
+        fingerprint(certificate),
+        session_public_id,
+    )
+
+
 def identify(request) -> DeviceIdentity:
     """Step 1: the verified identity certificate of the request (raises DeviceAuthError)."""
     certificate = _certificate_from(request)
-    number = _one(certificate.subject, NameOID.ORGANIZATION_NAME)
-    print_ = fingerprint(certificate)
-    authority = (
-        _issued_by_tenant(certificate, int(number), print_)
-        if number.isdigit() and len(number) < 12
-        else None
-    )
+    number, print_, session_public_id = _names(certificate)
+    authority = _issued_by_tenant(certificate, number, print_) if number is not None else None
     if authority is None:
         raise _unknown("identity certificate not issued by a tenant's identity CA")
     tenant_id, active, _ca = authority
     if not active:
         raise _unknown("tenant disabled")
-    match = _CN.match(_one(certificate.subject, NameOID.COMMON_NAME))
-    if match is None:
+    if session_public_id is None:
         raise _unknown("identity certificate names no enrollment")
     raw = tokens.bearer_from(request)
     return DeviceIdentity(
         tenant_id=tenant_id,
         certificate=certificate,
         fingerprint=print_,
-        session_public_id=uuid.UUID(match["id"]),
+        session_public_id=session_public_id,
         bearer_hash=EnrollmentSession.hash_token(raw) if raw else None,
     )
 
@@ -257,6 +268,7 @@ def _lookup():
         queryset = (
             Device.objects.filter(tenant_id=_TENANT, enrollment_id=_ENROLLMENT)
             .annotate(has_open_commands=Exists(open_commands))
+            .order_by()  # EnrollmentID is unique: no sort, and the planner takes its index
             .values_list(
                 *_DEVICE_FIELDS,
                 "has_open_commands",
@@ -265,13 +277,15 @@ def _lookup():
         )
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
-        cached = (connection, compiler, sql, list(params))
+        columns = [column[0] for column in compiler.select[: compiler.col_count]]
+        converters = compiler.get_converters(columns)
+        cached = (connection, compiler, converters, sql, list(params))
         _compiled.value = cached
     return cached
 
 
 def _load_device(tenant_id: int, enrollment_id: str) -> Device | None:
-    connection, compiler, sql, template = _lookup()
+    connection, compiler, converters, sql, template = _lookup()
     params = [
         tenant_id if p == _TENANT else enrollment_id if p == _ENROLLMENT else p for p in template
     ]
@@ -280,7 +294,7 @@ def _load_device(tenant_id: int, enrollment_id: str) -> Device | None:
         rows = cursor.fetchall()
     if not rows:
         return None
-    row = next(iter(compiler.results_iter(results=[rows])))
+    row = next(compiler.apply_converters(rows, converters)) if converters else rows[0]
     split = len(_DEVICE_FIELDS)
     device = Device.from_db(DEFAULT_DB_ALIAS, _DEVICE_FIELDS, row[:split])
     device.has_open_commands = bool(row[split])

@@ -3,6 +3,7 @@
 Handing out and answering are single ``UPDATE … RETURNING`` statements, so a poll costs one
 query for the queue and two devices (or two workers of one device) never get the same command:
 on PostgreSQL the candidate row is locked with ``SKIP LOCKED``; SQLite writes one at a time.
+On PostgreSQL an answer and the next hand-out are one statement (``answer_and_next``).
 
 Rules: the highest priority, then the oldest, goes first; ``NotNow`` commands wait for the
 device's next ``Idle``; a command sent and not answered within ``MDM_COMMAND_RESEND_SECONDS``
@@ -121,38 +122,50 @@ def _loads(value):
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def next_command(device: Device, now, *, after_idle: bool) -> bytes | None:
-    """Mark the next due command sent and return its envelope (XML plist), or None."""
+def _hand_out(device: Device, now, *, after_idle: bool, also=None) -> tuple[str, list]:
+    """``UPDATE … RETURNING uuid, request_type, arguments`` that marks the next due command
+    sent, with its parameters; ``also``: one more (condition, parameters)."""
     table = Command._meta.db_table
     statuses = [Status.QUEUED]
     if after_idle:
         statuses.append(Status.NOT_NOW)
+    resend_before = now - timedelta(seconds=settings.MDM_COMMAND_RESEND_SECONDS)
     conditions = [
-        "device_id = %s",
-        f"(status IN ({', '.join(['%s'] * len(statuses))}) OR (status = %s AND sent_at < %s))",
-        "(not_before IS NULL OR not_before <= %s)",
+        ("device_id = %s", [device.pk]),
+        (
+            f"(status IN ({', '.join(['%s'] * len(statuses))}) OR (status = %s AND sent_at < %s))",
+            [*statuses, Status.SENT, _dt(resend_before)],
+        ),
+        ("(not_before IS NULL OR not_before <= %s)", [_dt(now)]),
     ]
     if not device.terms_accepted:
-        conditions.append("NOT requires_terms")
+        conditions.append(("NOT requires_terms", []))
+    if also is not None:
+        conditions.append(also)
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    resend_before = now - timedelta(seconds=settings.MDM_COMMAND_RESEND_SECONDS)
     sql = (  # only our table name and fixed fragments are formatted in
         f"UPDATE {table} SET status = %s, sent_at = %s, attempts = attempts + 1 "
-        f"WHERE id = (SELECT id FROM {table} WHERE {' AND '.join(conditions)} "
+        f"WHERE id = (SELECT id FROM {table} WHERE {' AND '.join(c for c, _ in conditions)} "
         f"ORDER BY priority DESC, id LIMIT 1{lock}) "
         "RETURNING uuid, request_type, arguments"
     )
-    params = [Status.SENT, _dt(now), device.pk, *statuses, Status.SENT, _dt(resend_before)]
-    params.append(_dt(now))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
+    return sql, [Status.SENT, _dt(now), *(p for _, params in conditions for p in params)]
+
+
+def _envelope(device: Device, row) -> bytes:
     command_id, request_type, arguments = uuid.UUID(str(row[0])), row[1], _loads(row[2])
     command = REGISTRY[request_type].restore(arguments)
     envelope = {"CommandUUID": str(command_id).upper(), "Command": command.build(device)}
     return plistlib.dumps(envelope, fmt=plistlib.FMT_XML)
+
+
+def next_command(device: Device, now, *, after_idle: bool) -> bytes | None:
+    """Mark the next due command sent and return its envelope (XML plist), or None."""
+    sql, params = _hand_out(device, now, after_idle=after_idle)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else _envelope(device, row)
 
 
 def _error_chain(message: dict) -> list:
@@ -162,12 +175,9 @@ def _error_chain(message: dict) -> list:
     return jsonable(chain)
 
 
-def record_answer(device: Device, message: dict, raw: bytes, now) -> tuple[str, str]:
-    """Store the device's answer to a command it was sent: (request type, new status).
-
-    An answer for a command that is unknown, of another device, not sent or already answered
-    is a ``BadMessage`` and changes nothing (the caller's transaction is rolled back).
-    """
+def _answer(device: Device, message: dict, raw: bytes, now) -> tuple[str, list, str]:
+    """``UPDATE … RETURNING request_type, arguments`` that stores an answer, its parameters,
+    and the new status."""
     status = ANSWERS[message["Status"]]
     answer_uuid = command_uuid(message)
     chain = _error_chain(message)
@@ -191,9 +201,10 @@ def record_answer(device: Device, message: dict, raw: bytes, now) -> tuple[str, 
         _uuid(answer_uuid),
         Status.SENT,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    return sql, params, status
+
+
+def _process(device: Device, message: dict, status: str, row) -> tuple[str, str]:
     if row is None:
         raise BadMessage("unknown, foreign or already answered CommandUUID")
     request_type = row[0]
@@ -203,8 +214,57 @@ def record_answer(device: Device, message: dict, raw: bytes, now) -> tuple[str, 
         except ResultError as exc:  # the caller's transaction rolls the status back too
             raise BadMessage(f"{request_type} answer: {exc}") from exc
     elif status in (Status.ERROR, Status.FORMAT_ERROR):
+        chain = _error_chain(message)  # checked already by _answer
         REGISTRY[request_type].restore(_loads(row[1])).failed(device, message, chain)
     return request_type, status
+
+
+def record_answer(device: Device, message: dict, raw: bytes, now) -> tuple[str, str]:
+    """Store the device's answer to a command it was sent: (request type, new status).
+
+    An answer for a command that is unknown, of another device, not sent or already answered
+    is a ``BadMessage`` and changes nothing (the caller's transaction is rolled back).
+    """
+    sql, params, status = _answer(device, message, raw, now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return _process(device, message, status, row)
+
+
+def answer_and_next(device: Device, message: dict, raw: bytes, now):
+    """``record_answer``, then ``next_command`` (not after Idle): ((request type, new status),
+    envelope or None), inside the caller's transaction.
+
+    On PostgreSQL both are one statement (two ``UPDATE … RETURNING`` in a ``WITH``): the
+    next command is chosen before the answer's result is processed, so a command that
+    processing queues goes out with the next poll. No command is handed out for an answer
+    that is refused."""
+    if connection.vendor != "postgresql":
+        answered = record_answer(device, message, raw, now)
+        return answered, next_command(device, now, after_idle=False)
+    answer_sql, answer_params, status = _answer(device, message, raw, now)
+    # Both parts see the rows as they were before the statement: the answered command (still
+    # "sent" there) is kept out of the hand-out by its UUID.
+    answered_uuid = _uuid(command_uuid(message))
+    next_sql, next_params = _hand_out(
+        device,
+        now,
+        after_idle=False,
+        also=("EXISTS (SELECT 1 FROM answered) AND uuid <> %s", [answered_uuid]),
+    )
+    sql = (
+        f"WITH answered AS ({answer_sql}), handed AS ({next_sql}) "
+        "SELECT TRUE, request_type, arguments, NULL::uuid FROM answered "
+        "UNION ALL SELECT FALSE, request_type, arguments, uuid FROM handed"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, answer_params + next_params)
+        rows = cursor.fetchall()
+    answer_row = next((row[1:3] for row in rows if row[0]), None)
+    handed = next(((row[3], row[1], row[2]) for row in rows if not row[0]), None)
+    answered = _process(device, message, status, answer_row)
+    return answered, None if handed is None else _envelope(device, handed)
 
 
 def cancel_open(device: Device) -> int:

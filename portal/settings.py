@@ -108,6 +108,8 @@ FORM_RENDERER = "portal.forms.PortalFormRenderer"
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "portal.csp.ContentSecurityPolicyMiddleware",
+    # Check-in and connect leave the chain here (no session, user, CSRF, locale, messages).
+    "portal.device_requests.DeviceRequestMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

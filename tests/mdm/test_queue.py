@@ -115,6 +115,17 @@ def test_an_unanswered_command_is_handed_out_again_after_the_timeout(device, pol
     assert command.attempts == 2
 
 
+@pytest.mark.parametrize("status", ["Acknowledged", "NotNow"])
+def test_the_answered_command_is_not_handed_out_with_the_answer(device, poller, settings, status):
+    # On PostgreSQL answer and hand-out are one statement, whose hand-out still sees the
+    # answered command as sent (and, with no resend delay, due again).
+    settings.MDM_COMMAND_RESEND_SECONDS = 0
+    command = factories.command(device, "ProfileList")
+    reply = poller.answer(poller.report(), status, ProfileList=[])
+    assert reply.body == b""
+    assert _status(command) == queue.ANSWERS[status]
+
+
 @pytest.mark.parametrize("case", ["unknown", "foreign", "duplicate", "queued"])
 def test_answers_for_commands_not_sent_to_this_device_are_refused(device, poller, tenant, case):
     command = factories.command(device, "ProfileList")
@@ -207,3 +218,6 @@ def test_queries_per_poll(device, poller, settings):
     assert count(queued) <= 3, queued.captured_queries
     # ProfileList: one UPDATE makes the device due if it lost a profile the portal installed.
     assert count(answered) <= 6, answered.captured_queries
+    if connection.vendor == "postgresql":  # answer and hand-out are one statement
+        writes = [q["sql"] for q in answered.captured_queries if "mdm_command SET" in q["sql"]]
+        assert len(writes) == 1 and writes[0].startswith("WITH answered"), writes
