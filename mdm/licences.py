@@ -109,7 +109,7 @@ def plan(app: App) -> None:
             "user_id", "state", "event_id"
         )
     }
-    missing = desired - rows.keys()
+    missing = sorted(desired - rows.keys())  # first come (oldest user), first served
     with_apple_id = set()
     for chunk in _chunks(missing):
         with_apple_id.update(
