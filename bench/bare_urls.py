@@ -1,11 +1,15 @@
-"""The portal's URLs plus ``/bench/bare``: a constant plist through Django's handler and the
-portal's middleware, the baseline ``bench/connect_poll.py`` compares ``/mdm/connect`` with."""
+"""The portal's URLs plus two baselines ``bench/connect_poll.py`` compares ``/mdm/connect``
+with: ``/bench/bare``, a constant plist through Django's handler and the whole middleware chain
+(the reference the ratio is judged by), and ``/mdm/bench-bare``, the same on the device path
+(marked like the device endpoints, so it skips the browsers' middleware as they do)."""
 
 import plistlib
 
 from django.http import HttpResponse
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
+
+from mdm.protocol import device_endpoint
 
 BARE_BODY = plistlib.dumps({"Status": "Idle"}, fmt=plistlib.FMT_XML)
 
@@ -15,4 +19,14 @@ def bare(request):
     return HttpResponse(BARE_BODY, content_type="application/xml")
 
 
-urlpatterns = [path("bench/bare", bare), path("", include("portal.urls"))]
+@device_endpoint
+@csrf_exempt
+def device_bare(request):
+    return HttpResponse(BARE_BODY, content_type="application/xml")
+
+
+urlpatterns = [
+    path("mdm/bench-bare", device_bare),
+    path("bench/bare", bare),
+    path("", include("portal.urls")),
+]

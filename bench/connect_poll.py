@@ -5,10 +5,11 @@
 Recreates the scratch database ``--database`` (default mdm_bench_connect) on the PostgreSQL
 server of ``--postgres`` and migrates it, starts gunicorn (sync workers, plain HTTP on
 127.0.0.1; devices authenticate with ``Mdm-Signature`` and the bearer token, so no TLS is
-needed) with ``bench/settings_bench.py``, which adds ``/bench/bare`` (a constant plist through
-Django's handler and middleware), and enrolls ``--devices`` simulated iPhones against it over
+needed) with ``bench/settings_bench.py``, which adds the bare views of ``bench/bare_urls.py``
+(a constant plist through the whole middleware chain, the reference of the ratio, and the same
+on the device path, which skips the browsers' middleware as /mdm/connect does), and enrolls ``--devices`` simulated iPhones against it over
 HTTP. Then ``wrk`` (another process) replays pre-signed ``Idle`` PUTs of all devices, rotating,
-against /mdm/connect and the same requests against /bench/bare. SQL queries per poll are
+against /mdm/connect and the same requests against the bare views. SQL queries per poll are
 counted in this process: an idle poll, a poll that hands out a queued command, and an answer
 that stores a result and hands out the next command. Installs nothing: without ``wrk`` it says
 what to install and exits with 2.
@@ -333,7 +334,14 @@ def bench(args, wrk, base_url, var_dir, server, users, password) -> int:
     # --- throughput: short alternating rounds, so both see the same load on a shared machine --
     script = var_dir / "connect_poll.lua"
     script.write_text(wrk_script(idle))
-    urls = {"connect": f"{base_url}/mdm/connect", "bare": f"{base_url}/bench/bare"}
+    urls = {
+        "connect": f"{base_url}/mdm/connect",
+        # The issue's reference: a bare Django view, through the server's middleware.
+        "bare": f"{base_url}/bench/bare",
+        # Stricter: the same view on the device path (skips the browsers' middleware as
+        # /mdm/connect does), so the ratio shows only what connect itself costs.
+        "bare_device_path": f"{base_url}/mdm/bench-bare",
+    }
     for url in urls.values():  # warm both paths in every worker
         run_wrk(wrk, url, script, args, 1)
     workers = worker_pids(server)
@@ -359,6 +367,8 @@ def bench(args, wrk, base_url, var_dir, server, users, password) -> int:
         )
     print(f"CPU per request, bare / connect: {cpu_ms['bare'] / max(cpu_ms['connect'], 1e-9):.2f}")
     ratio = rates["connect"] / rates["bare"] if rates["bare"] else 0.0
+    strict = rates["connect"] / rates["bare_device_path"] if rates["bare_device_path"] else 0.0
+    print(f"ratio against the bare view on the device path: {strict:.2f}")
     missed = [c for c, s in queries.items() if len(s) > TARGETS[c]]
     if ratio < TARGET_RATIO:
         missed.append("ratio")
@@ -370,7 +380,7 @@ def bench(args, wrk, base_url, var_dir, server, users, password) -> int:
     )
     print(
         f"connect_poll: connect {rates['connect']:.0f}/s, bare {rates['bare']:.0f}/s, "
-        f"ratio {ratio:.2f}, queries idle {len(idle_sql)}, queued {len(queued_sql)}, "
+        f"ratio {ratio:.2f} (device path {strict:.2f}), queries idle {len(idle_sql)}, queued {len(queued_sql)}, "
         f"answer {len(answer_sql)}"
     )
     return 0
