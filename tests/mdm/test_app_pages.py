@@ -279,8 +279,12 @@ def test_direct_app_of_a_device(admin_client, tenant, other_tenant):
         reverse("mdm:device-assign", args=[device.pk]), {"app": app.pk, "action": "assign"}
     )
     assert list(device.direct_apps.all()) == [app] and Device.objects.get(pk=device.pk).config_due
+    from mdm.models import DeviceApp
+
+    DeviceApp.objects.create(device=device, identifier="com.example.notes", name="Notes")
     page = admin_client.get(reverse("mdm:device", args=[device.pk])).content.decode()
     assert "Stop assigning Numbers" in page
+    assert "com.example.notes" in page  # what the device reported, beside the catalogue's
     response = admin_client.post(
         reverse("mdm:device-assign", args=[device.pk]),
         {"app": foreign.pk, "action": "assign"},
