@@ -34,6 +34,7 @@ from apple import cms, x509util
 from enrollment import terms, tokens
 from enrollment.models import EnrollmentSession
 from enrollment.scep.models import IdentityCA
+from users.models import ManagedUser, Tenant
 
 from . import renewal
 from .models import Command, Device
@@ -204,13 +205,69 @@ def check_session(identity: DeviceIdentity, session: EnrollmentSession | None) -
 
 def session_of(identity: DeviceIdentity) -> EnrollmentSession:
     """Step 2 for Authenticate: the enrollment session, with its user and tenant."""
-    session = (
-        EnrollmentSession.objects.select_related("user", "tenant")
-        .annotate(terms_accepted=terms.accepted_expression())
-        .filter(tenant_id=identity.tenant_id, public_id=identity.session_public_id)
-        .first()
-    )
+    session = _load_session(identity.tenant_id, identity.session_public_id)
     check_session(identity, session)
+    return session
+
+
+# The session with its user, tenant and whether it accepted the terms in force: compiled once
+# per thread and connection, like the device lookup below.
+_SESSION_MODELS = (EnrollmentSession, ManagedUser, Tenant)
+_PUBLIC_ID = uuid.UUID(int=0x424242)
+_compiled_session = threading.local()
+
+
+def _attnames(model) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields)
+
+
+def _session_lookup():
+    connection = connections[DEFAULT_DB_ALIAS]
+    cached = getattr(_compiled_session, "value", None)
+    if cached is None or cached[0] is not connection:
+        public_id = EnrollmentSession._meta.get_field("public_id")
+        queryset = (
+            EnrollmentSession.objects.filter(tenant_id=_TENANT, public_id=_PUBLIC_ID)
+            .annotate(terms_accepted=terms.accepted_expression())
+            .order_by()  # public_id is unique
+            .values_list(
+                *_attnames(EnrollmentSession),
+                *(f"user__{name}" for name in _attnames(ManagedUser)),
+                *(f"tenant__{name}" for name in _attnames(Tenant)),
+                "terms_accepted",
+            )[:1]
+        )
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        columns = [column[0] for column in compiler.select[: compiler.col_count]]
+        converters = compiler.get_converters(columns)
+        marker = public_id.get_db_prep_value(_PUBLIC_ID, connection)
+        cached = (connection, compiler, converters, sql, list(params), public_id, marker)
+        _compiled_session.value = cached
+    return cached
+
+
+def _load_session(tenant_id: int, public_id: uuid.UUID | None) -> EnrollmentSession | None:
+    if public_id is None:
+        return None
+    connection, compiler, converters, sql, template, field, marker = _session_lookup()
+    prepared = field.get_db_prep_value(public_id, connection)
+    params = [tenant_id if p == _TENANT else prepared if p == marker else p for p in template]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    row = next(compiler.apply_converters(rows, converters)) if converters else rows[0]
+    objects, start = [], 0
+    for model in _SESSION_MODELS:
+        names = _attnames(model)
+        objects.append(model.from_db(DEFAULT_DB_ALIAS, names, row[start : start + len(names)]))
+        start += len(names)
+    session, user, tenant = objects
+    session.terms_accepted = bool(row[start])
+    session._state.fields_cache["user"] = user
+    session._state.fields_cache["tenant"] = tenant
     return session
 
 

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from apple import cms, x509util
+from enrollment import terms
 from enrollment.models import EnrollmentSession
 from mdm.models import Device, DeviceEvent
 
@@ -315,3 +316,16 @@ def test_client_certificate_forwarded_by_the_tls_proxy(ready_device, settings):
     )
     assert response.status_code == 200
     assert Device.objects.get().enrollment_id == ready_device.enrollment_id
+
+
+@pytest.mark.parametrize("accepted", [False, True])
+def test_authenticate_records_whether_the_session_accepted_the_terms(ready_device, accepted):
+    # The session is read with one precompiled lookup (mdm.device_auth); the terms flag and the
+    # user come from the same row.
+    session = EnrollmentSession.objects.get()
+    if accepted:
+        terms.accept(session, terms.current_terms(session.tenant))
+    assert ready_device.authenticate().status_code == 200
+    device = Device.objects.get()
+    assert device.terms_accepted is accepted
+    assert device.user_id == session.user_id and device.session_id == session.pk
