@@ -299,12 +299,12 @@ def test_direct_app_of_a_device(admin_client, tenant, other_tenant):
 
 
 @pytest.mark.parametrize("install_mode", ["automatic", "available"])
-def test_reach_shown_is_who_the_licence_service_assigns(tenant, install_mode):
-    from mdm import app_overview, licences
+def test_reach_shown_before_saving_is_who_the_licence_service_assigns(tenant, install_mode):
+    from mdm import app_reach, licences
     from mdm.models import Licence
 
     sales = factories.tag(tenant, "Sales")
-    app = factories.catalogue_app(tenant, tags=[sales], install_mode=install_mode)
+    app = factories.catalogue_app(tenant, install_mode=install_mode)
     factories.managed_user(tenant).tags.add(sales)
     factories.managed_user(tenant, is_active=False).tags.add(sales)
     factories.device(tenant).tags.add(sales)
@@ -314,5 +314,8 @@ def test_reach_shown_is_who_the_licence_service_assigns(tenant, install_mode):
         tenant=tenant, app=app, user=factories.managed_user(tenant), requested=True
     )
     factories.managed_user(tenant)  # no reason
-    reached = set(app_overview.users_reached(app).values_list("pk", flat=True))
-    assert reached == licences.desired_user_ids(app)
+    preview = app_reach.user_ids_reached(app, [sales.pk], install_mode)  # what the form shows
+    app.tags.add(sales)
+    licences.plan(app)
+    assert preview == set(Licence.objects.filter(app=app).values_list("user_id", flat=True))
+    assert len(preview) == (4 if install_mode == "automatic" else 2)
