@@ -60,6 +60,12 @@ def test_add_an_app_from_the_synced_assets(api_client, asset, tenant):
         {"adam_id": ADAM_ID, "configuration": {"a": None}},
         {"adam_id": ADAM_ID, "configuration": {"a": "nul\x00"}},
         {"adam_id": ADAM_ID, "configuration": {"big": "x" * 70000}},
+        {"adam_id": ADAM_ID, "configuration": {"user": "$USER"}},  # unknown variable
+        {  # a date: a plist holds it, the stored JSON does not
+            "adam_id": ADAM_ID,
+            "configuration": "<plist><dict><key>d</key><date>2024-01-01T00:00:00Z</date>"
+            "</dict></plist>",
+        },
         {"adam_id": ADAM_ID, "install_mode": "sometimes"},
         {"adam_id": ADAM_ID, "remove_on_unenroll": "yes"},
         {"adam_id": ADAM_ID, "devices": [999999]},
@@ -219,6 +225,20 @@ def test_licence_and_install_state(api_client, asset, tenant):
     assert [(r["app"], r["state"]) for r in rows] == [(app.pk, "installed_privately")]
     counts = api_client.get(f"/api/apps/{app.pk}/").json()["licence_counts"]
     assert counts["users"]["failed"] == 1
+
+
+def test_licence_counts_show_the_shortfall_as_the_pages_do(api_client, tenant):
+    from mdm import app_reach
+
+    sales = factories.tag(tenant, "Sales")
+    for _ in range(3):
+        factories.managed_user(tenant).tags.add(sales)
+    app = factories.catalogue_app(
+        tenant, asset=factories.synced_asset(tenant, total=2), tags=[sales]
+    )
+    counts = api_client.get(f"/api/apps/{app.pk}/").json()["licence_counts"]
+    assert (counts["total"], counts["reached"], counts["shortfall"]) == (2, 3, 1)
+    assert counts["shortfall"] == app_reach.licence_counts(app).shortfall
 
 
 def test_a_second_tenant_sees_none_of_it(api_client, other_api_client, asset, tenant):
