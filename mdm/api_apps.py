@@ -3,8 +3,6 @@ per-device install state. Everything is scoped to the token's tenant (another te
 object is a 404); the work that follows a change (licences, pushes) is enqueued after commit.
 """
 
-import re
-
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from drf_spectacular.utils import (
@@ -26,6 +24,7 @@ from users.api import (
 )
 from users.audit import record
 from users.models import ManagedUser, Tag
+from users.tags import TagError, checked_color, checked_name
 
 from . import app_catalogue, app_configuration, app_reach, tasks
 from .models import App, AppInstallation, Device, Licence
@@ -272,20 +271,17 @@ class TagSerializer(StrictModelSerializer):
         fields = ["id", "name", "color", "users", "devices", "apps"]
 
     def validate_name(self, value):
-        value = value.strip()
-        if not value:
-            raise ValidationError("A tag needs a name.")
-        clash = Tag.objects.for_tenant(self.context["request"].tenant).filter(name__iexact=value)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise ValidationError("A tag with this name exists already.")
-        return value
+        tenant, pk = self.context["request"].tenant, getattr(self.instance, "pk", None)
+        try:
+            return checked_name(tenant, value, exclude_pk=pk)
+        except TagError as exc:
+            raise ValidationError(str(exc)) from exc
 
     def validate_color(self, value):
-        if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
-            raise ValidationError("A colour like #3b6ea5.")
-        return value.lower()
+        try:
+            return checked_color(value)
+        except TagError as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 class MembersSerializer(serializers.Serializer):

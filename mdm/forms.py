@@ -2,18 +2,14 @@
 colour, a device's configuration (name, tags, direct profiles) and direct apps, and the device
 list's bulk tag actions."""
 
-import re
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from users.models import Tag
-from users.tags import MAX_LENGTH, split_names
+from users.tags import MAX_LENGTH, TagError, checked_color, checked_name, split_names
 
 from . import app_catalogue, app_configuration, app_reach, device_settings
 from .models import App, Device
-
-_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 def _tags_help(tenant) -> str:
@@ -157,25 +153,16 @@ class TagForm(forms.ModelForm):
         self.fields["name"].max_length = MAX_LENGTH
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError(_("Enter a name."))
-        if any(sep in name for sep in ",;|"):
-            raise forms.ValidationError(_("A tag name cannot contain , ; or |."))
-        clash = Tag.objects.for_tenant(self.tenant).filter(name__iexact=name)
-        if self.instance.pk:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise forms.ValidationError(
-                _("A tag with this name exists already (names ignore case).")
-            )
-        return name
+        try:
+            return checked_name(self.tenant, self.cleaned_data["name"], exclude_pk=self.instance.pk)
+        except TagError as exc:
+            raise forms.ValidationError(str(exc)) from exc
 
     def clean_color(self):
-        color = self.cleaned_data["color"].strip()
-        if not _COLOUR.match(color):
-            raise forms.ValidationError(_("Pick a colour, e.g. #3b6ea5."))
-        return color.lower()
+        try:
+            return checked_color(self.cleaned_data["color"])
+        except TagError as exc:
+            raise forms.ValidationError(str(exc)) from exc
 
     def save(self, commit=True):
         tag = super().save(commit=False)

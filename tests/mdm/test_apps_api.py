@@ -266,3 +266,19 @@ def test_a_second_tenant_sees_none_of_it(api_client, other_api_client, asset, te
         rows = listed["results"] if isinstance(listed, dict) else listed
         assert rows == [], url
     assert VppAsset.objects.count() == 1  # untouched
+
+
+def test_tag_names_and_colours_are_checked_as_on_the_pages(api_client, tenant):
+    from users.models import Tag
+
+    for body in (
+        {"name": "a,b", "color": "#000000"},  # the tag fields split names at , ; |
+        {"name": " ", "color": "#000000"},
+        {"name": "Sales", "color": "blue"},
+    ):
+        assert api_client.post("/api/tags/", body, format="json").status_code == 400, body
+    created = api_client.post("/api/tags/", {"name": "Sales", "color": "#AA0000"}, format="json")
+    assert created.status_code == 201 and created.json()["color"] == "#aa0000"
+    clash = api_client.post("/api/tags/", {"name": "SALES", "color": "#000000"}, format="json")
+    assert clash.status_code == 400 and "names ignore case" in str(clash.json())
+    assert Tag.objects.filter(tenant=tenant).count() == 1
