@@ -3,8 +3,6 @@ per-device install state. Everything is scoped to the token's tenant (another te
 object is a 404); the work that follows a change (licences, pushes) is enqueued after commit.
 """
 
-import re
-
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from drf_spectacular.utils import (
@@ -26,9 +24,9 @@ from users.api import (
 )
 from users.audit import record
 from users.models import ManagedUser, Tag
-from users.tags import tags_for_names
+from users.tags import TagError, checked_color, checked_name
 
-from . import app_catalogue, tasks
+from . import app_catalogue, app_configuration, app_reach, tasks
 from .models import App, AppInstallation, Device, Licence
 
 
@@ -64,9 +62,14 @@ class TenantIds(serializers.ListField):
 
 
 class LicenceCountsSerializer(serializers.Serializer):
-    total = serializers.IntegerField()
-    assigned = serializers.IntegerField()
-    available = serializers.IntegerField()
+    """Apple's counts of the app's asset (null when none is synced), the users the app reaches,
+    how many of them are beyond the licences bought, and its users by licence state."""
+
+    total = serializers.IntegerField(allow_null=True)
+    assigned = serializers.IntegerField(allow_null=True)
+    available = serializers.IntegerField(allow_null=True)
+    reached = serializers.IntegerField()
+    shortfall = serializers.IntegerField()
     users = serializers.DictField(child=serializers.IntegerField())
 
 
@@ -109,7 +112,7 @@ class AppSerializer(StrictModelSerializer):
         ]
 
     def get_licence_counts(self, app) -> LicenceCountsSerializer:
-        return app_catalogue.licence_counts(app)
+        return LicenceCountsSerializer(app_reach.licence_counts(app)).data
 
     def validate_adam_id(self, value):
         if self.instance is not None and value != self.instance.adam_id:
@@ -118,8 +121,8 @@ class AppSerializer(StrictModelSerializer):
 
     def validate_configuration(self, value):
         try:
-            return app_catalogue.validate_configuration(value)
-        except app_catalogue.CatalogueError as exc:
+            return app_configuration.parse(value)
+        except app_configuration.ConfigurationError as exc:
             raise ValidationError(str(exc)) from exc
 
 
@@ -141,28 +144,14 @@ class AppViewSet(TenantScopedViewSet):
             .order_by("name", "adam_id", "pk")
         )
 
-    def _relations(self, app, data, tenant):
-        changed = []
-        if "tags" in data:
-            app.tags.set(tags_for_names(tenant, data["tags"]))
-            changed.append("tags")
-        if "devices" in data:
-            app.devices.set(data["devices"])
-            changed.append("devices")
-        return changed
-
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        relations = {k: data.pop(k) for k in ("tags", "devices") if k in data}
         tenant = self.request.tenant
         try:
             with transaction.atomic():
                 app = app_catalogue.add_app(tenant, data.pop("adam_id"), **data)
-                self._relations(app, relations, tenant)
                 record(self.request.user, "app.added", app)
-                app_id = app.pk
-                transaction.on_commit(lambda: tasks.refresh_app_metadata.delay(app_id))
-                tasks.catalogue_changed_after_commit(tenant.pk, app_ids=[app.pk])
+                tasks.catalogue_changed_after_commit(tenant.pk, app_ids=[app.pk], added=app.pk)
         except app_catalogue.CatalogueError as exc:
             raise ValidationError({"adam_id": [str(exc)]}) from exc
         serializer.instance = app
@@ -170,11 +159,9 @@ class AppViewSet(TenantScopedViewSet):
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("adam_id", None)
-        relations = {k: data.pop(k) for k in ("tags", "devices") if k in data}
         app = serializer.instance
         with transaction.atomic():
             pushed = app_catalogue.update_settings(app, **data)
-            self._relations(app, relations, app.tenant)
             record(self.request.user, "app.updated", app)
             tasks.catalogue_changed_after_commit(app.tenant_id, app_ids=[app.pk], push=pushed)
 
@@ -284,20 +271,17 @@ class TagSerializer(StrictModelSerializer):
         fields = ["id", "name", "color", "users", "devices", "apps"]
 
     def validate_name(self, value):
-        value = value.strip()
-        if not value:
-            raise ValidationError("A tag needs a name.")
-        clash = Tag.objects.for_tenant(self.context["request"].tenant).filter(name__iexact=value)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise ValidationError("A tag with this name exists already.")
-        return value
+        tenant, pk = self.context["request"].tenant, getattr(self.instance, "pk", None)
+        try:
+            return checked_name(tenant, value, exclude_pk=pk)
+        except TagError as exc:
+            raise ValidationError(str(exc)) from exc
 
     def validate_color(self, value):
-        if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
-            raise ValidationError("A colour like #3b6ea5.")
-        return value.lower()
+        try:
+            return checked_color(value)
+        except TagError as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 class MembersSerializer(serializers.Serializer):

@@ -1,36 +1,35 @@
 """The tenant's app catalogue: apps added from the synced Apps and Books assets, their
-settings (installation, management flags, managed app configuration) and licence counts.
+settings (installation, management flags, managed app configuration, tags, devices). The one
+way pages, API and tasks change it.
 
-Services for the pages and the API; whatever must reach Apple or devices afterwards is the
-caller's to enqueue after commit (``changed_after_commit``): licences (``mdm.licences``),
-metadata (``refresh_metadata``), and the devices marked due.
+Whatever must reach Apple or devices afterwards is the caller's to enqueue after commit
+(``mdm.tasks.catalogue_changed_after_commit``): licences (``mdm.licences``), metadata
+(``refresh_metadata``), and the devices marked due. Who an app reaches and its licence counts:
+``mdm.app_reach``; the configuration's forms: ``mdm.app_configuration``.
 """
 
-import json
-
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apple import plist
 from apple.models import VppAsset, VppUser
 from apple.vpp import metadata
+from users.tags import tags_for_names
 
-from . import desired, queue
+from . import app_configuration, app_reach, desired, queue
 from .app_installations import install_arguments
 from .commands.applications import InstallApplication, RemoveApplication
 from .models import App, AppInstallation, Device, Licence
 
-MAX_CONFIGURATION_BYTES = 64 * 1024
 DEFAULT_SETTINGS = {
     "install_mode": App.InstallMode.AUTOMATIC,
     "remove_on_unenroll": True,
     "prevent_backup": False,
 }
-
-
 SETTINGS = ("name", "install_mode", "remove_on_unenroll", "prevent_backup", "configuration")
+# Flags and configuration reach installed apps only by InstallApplication sent again.
+RESENT = {"remove_on_unenroll", "prevent_backup", "configuration"}
 
 
 class CatalogueError(ValueError):
@@ -48,114 +47,95 @@ def assets_for(tenant, search: str = ""):
 
 
 def search_assets(tenant, search: str = "", limit: int = 50) -> list[dict]:
-    """Assets to offer under *Add app*: adamId, name (from metadata when Apple answers),
-    licence counts and whether the catalogue has it already."""
-    assets = list(assets_for(tenant)[: limit * 4] if search else assets_for(tenant)[:limit])
+    """Assets to offer under *Add app*, one per adamId: name (Apple's metadata, else the
+    catalogue's, else empty), icon, platforms, licence counts and whether the catalogue has it.
+    A search matches the start of the adamId or a part of the name, also of assets not added
+    yet (among the first ``4 * limit`` assets, whose names Apple's lookup gives)."""
+    needle = search.strip().lower()
+    order = ("adam_id", "-total_count")  # of one adamId under several tokens, the largest
+    candidates = list(assets_for(tenant).order_by(*order)[: limit * 4])
+    if needle:
+        candidates = list(assets_for(tenant, needle).order_by(*order)[:limit]) + candidates
+    unique = {}
+    for asset in candidates:
+        unique.setdefault(asset.adam_id, asset)
+    assets = sorted(unique.values(), key=lambda asset: asset.adam_id)
+    adam_ids = [asset.adam_id for asset in assets]
     token = assets[0].token if assets else None
-    names = (
-        metadata.lookup(
-            [a.adam_id for a in assets],
-            token_text=token.token if token else "",
-            country=token.country if token else "",
-        )
-        if assets
-        else {}
+    found = (
+        metadata.lookup(adam_ids, token_text=token.token, country=token.country) if token else {}
     )
-    in_catalogue = set(
-        App.objects.filter(tenant=tenant, adam_id__in=[a.adam_id for a in assets]).values_list(
-            "adam_id", flat=True
-        )
+    catalogue = dict(
+        App.objects.filter(tenant=tenant, adam_id__in=adam_ids).values_list("adam_id", "name")
     )
     rows = []
     for asset in assets:
-        name = names.get(asset.adam_id, {}).get("name", "")
-        needle = search.strip().lower()
+        meta = found.get(asset.adam_id, {})
+        name = meta.get("name") or catalogue.get(asset.adam_id) or ""
         if needle and needle not in name.lower() and not asset.adam_id.startswith(needle):
             continue
         rows.append(
             {
                 "adam_id": asset.adam_id,
                 "name": name,
-                "icon_url": names.get(asset.adam_id, {}).get("icon_url", ""),
+                "icon_url": meta.get("icon_url", ""),
+                "platforms": list(asset.supported_platforms or []),
                 "total": asset.total_count,
                 "assigned": asset.assigned_count,
                 "available": asset.available_count,
-                "in_catalogue": asset.adam_id in in_catalogue,
+                "in_catalogue": asset.adam_id in catalogue,
             }
         )
     return rows[:limit]
 
 
-def validate_configuration(value) -> dict:
-    """A managed app configuration: a dictionary that makes a property list (strings, numbers,
-    booleans, dates, data, arrays and dictionaries with string keys; no NUL; nesting and size
-    capped). ``$USERNAME``, ``$EMAIL`` and ``$MANAGED_APPLE_ID`` are replaced per device."""
-    if value in (None, ""):
-        return {}
-    if isinstance(value, str):
-        try:
-            value = (
-                json.loads(value)
-                if value.lstrip().startswith("{")
-                else plist.loads(value.encode(), reject_nul=True)
-            )
-        except (ValueError, plist.PlistError) as exc:
-            raise CatalogueError(
-                _("The configuration is neither a JSON object nor a property list.")
-            ) from exc
-    if not isinstance(value, dict):
-        raise CatalogueError(_("The configuration must be a dictionary."))
-    try:
-        _check_plist_value(value, 0)
-        plist.check_strings(value)
-        size = len(plist.dumps(value))
-    except (plist.PlistError, TypeError, ValueError, OverflowError) as exc:
-        raise CatalogueError(
-            _("The configuration cannot be a property list: %(reason)s") % {"reason": exc}
-        ) from exc
-    if size > MAX_CONFIGURATION_BYTES:
-        raise CatalogueError(_("The configuration is too large (64 KB at most)."))
-    return value
-
-
-def _check_plist_value(value, depth: int) -> None:
-    if depth > plist.MAX_DEPTH:
-        raise ValueError("nested too deeply")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ValueError("keys must be strings")
-            _check_plist_value(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            _check_plist_value(item, depth + 1)
-    elif value is None:
-        raise ValueError("null has no property list form")
-    elif isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
-        raise ValueError("integer out of range")
-
-
-def add_app(tenant, adam_id: str, **settings) -> App:
-    """Add an app of the tenant's synced assets to the catalogue (once: adding it again
-    answers the app already there). The caller refreshes its metadata after commit."""
+def asset_to_add(tenant, adam_id: str) -> VppAsset:
+    """The synced asset an app of this adamId is made of (the one with most licences)."""
     adam_id = str(adam_id).strip()
     if not adam_id.isdigit():
         raise CatalogueError(_("An app's Apple ID (adamId) is a number."))
-    asset = assets_for(tenant).filter(adam_id=adam_id).first()
+    asset = assets_for(tenant).filter(adam_id=adam_id).order_by("-total_count").first()
     if asset is None:
         raise CatalogueError(
             _(
-                "The Apps and Books token has no licences for app %(id)s: buy it in Apple Business "
-                "Manager, then sync the assets."
+                "Pick an app from the search: the Apps and Books token has no licences for app "
+                "%(id)s (buy it in Apple Business Manager, then sync the assets)."
             )
             % {"id": adam_id}
         )
+    return asset
+
+
+def _configuration(value) -> dict:
+    try:
+        return app_configuration.parse(value)
+    except app_configuration.ConfigurationError as exc:
+        raise CatalogueError(str(exc)) from exc
+
+
+def _set_relations(app: App, tags, devices) -> None:
+    """Tags by name (created when new) and direct devices by id; ``mdm.receivers`` follows
+    the change (devices due, licences)."""
+    if tags is not None:
+        app.tags.set(tags_for_names(app.tenant, tags))
+    if devices is not None:
+        app.devices.set(Device.objects.filter(tenant_id=app.tenant_id, pk__in=list(devices)))
+
+
+def add_app(tenant, adam_id: str, *, tags=None, devices=None, **settings) -> App:
+    """Add an app of the tenant's synced assets to the catalogue (once: adding it again
+    answers the app already there, with these tags and devices). Until the caller's metadata
+    refresh after commit (``refresh_metadata``) it shows its adamId and the asset's platforms."""
+    asset = asset_to_add(tenant, adam_id)
     values = {**DEFAULT_SETTINGS, **settings}
     if "configuration" in values:
-        values["configuration"] = validate_configuration(values["configuration"])
+        values["configuration"] = _configuration(values["configuration"])
     app, _created = App.objects.get_or_create(
-        tenant=tenant, adam_id=adam_id, defaults={"asset": asset, **values}
+        tenant=tenant,
+        adam_id=asset.adam_id,
+        defaults={"asset": asset, "platforms": list(asset.supported_platforms or []), **values},
     )
+    _set_relations(app, tags, devices)
     return app
 
 
@@ -179,17 +159,16 @@ def refresh_metadata(app: App) -> bool:
     return True
 
 
-def update_settings(app: App, **changes) -> list[int]:
-    """Change installation, flags or configuration; returns the devices to push (marked due,
-    since InstallApplication sent again updates flags and configuration)."""
+def update_settings(app: App, *, tags=None, devices=None, **changes) -> list[int]:
+    """Change installation, flags, configuration, tags (names) or direct devices (ids);
+    returns the devices to push: those the app reaches or reached, marked due."""
     if "configuration" in changes:
-        changes["configuration"] = validate_configuration(changes["configuration"])
+        changes["configuration"] = _configuration(changes["configuration"])
     fields = [k for k in changes if k in SETTINGS]
     for key in fields:
         setattr(app, key, changes[key])
     app.save(update_fields=[*fields, "updated_at"])
-    if {"remove_on_unenroll", "prevent_backup", "configuration"} & set(fields):
-        # InstallApplication sent again updates an installed app's flags and configuration.
+    if RESENT & set(fields):
         for installation in AppInstallation.objects.filter(
             app=app, state__in=(AppInstallation.State.INSTALLED, AppInstallation.State.INSTALLING)
         ).select_related("device"):
@@ -199,18 +178,8 @@ def update_settings(app: App, **changes) -> list[int]:
                 )
                 installation.state = AppInstallation.State.QUEUED
                 installation.save(update_fields=["command", "state", "updated_at"])
-    return desired.mark_changed(devices_of(app))
-
-
-def devices_of(app: App):
-    """Every device the app reaches or has reached (for marking them due)."""
-    tag_ids = list(app.tags.values_list("pk", flat=True))
-    return Device.objects.filter(
-        Q(pk__in=desired.devices_with_tags(app.tenant_id, tag_ids).values("pk"))
-        | Q(direct_apps=app)
-        | Q(app_installations__app=app)
-        | Q(user__app_licences__app=app)
-    )
+    _set_relations(app, tags, devices)
+    return desired.mark_changed(app_reach.devices_reached(app))
 
 
 def delete_app(app: App) -> tuple[list[int], dict | None]:
@@ -251,18 +220,3 @@ def _remove_everywhere(app: App) -> list[int]:
             queue.enqueue(installation.device, RemoveApplication({"Identifier": identifier}))
             pushed.append(installation.device_id)
     return pushed
-
-
-def licence_counts(app: App) -> dict:
-    """Licences bought, assigned and available (Apple's asset counts, kept current between
-    syncs by the assignments), and the app's users by licence state."""
-    asset = app.asset
-    states = dict(
-        Licence.objects.filter(app=app).values_list("state").annotate(n=Count("pk")).order_by()
-    )
-    return {
-        "total": asset.total_count if asset else 0,
-        "assigned": asset.assigned_count if asset else 0,
-        "available": asset.available_count if asset else 0,
-        "users": {state: states.get(state, 0) for state in Licence.State.values},
-    }

@@ -1,40 +1,68 @@
-"""Managed app configuration as admins write it: a plist dictionary (XML) or ``key = value``
-lines, with the variables of ``users.variables``; parsed into the dictionary ``App.configuration``
-stores, and written back as text for editing."""
+"""Managed app configuration: the one check for what pages, API and services store in
+``App.configuration`` — a dictionary that makes a property list, given as a dictionary (API) or
+as text (a plist dictionary in XML, a JSON object, or ``key = value`` lines), with the variables
+of ``users.variables`` only; and the text form written back for editing."""
 
-import re
+import json
 
 from django.utils.translation import gettext as _
 
 from apple import plist
-from users.variables import VARIABLES
+from users.variables import VARIABLES, unknown_variables
 
-MAX_TEXT = 64 * 1024
-_VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+MAX_BYTES = 64 * 1024
+# What JSON (the stored form) and a plist both hold: no dates or data.
 _PLAIN_TYPES = (str, int, float, bool)
 
 
 class ConfigurationError(ValueError):
-    """The text is not a configuration the portal can send; the message says why."""
+    """The configuration cannot be sent to devices; the message says why, for a person."""
 
 
-def parse(text: str) -> dict:
-    text = (text or "").strip()
+def parse(value) -> dict:
+    """The configuration to store from a dictionary or its text ("" or None: none)."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        value = _from_text(value)
+    if not isinstance(value, dict):
+        raise ConfigurationError(_("The configuration must be a dictionary."))
+    try:
+        plist.check_strings(value)  # NUL, nesting, string keys
+        _check(value)
+        size = len(plist.dumps(value))
+    except ConfigurationError:
+        raise
+    except (plist.PlistError, TypeError, ValueError, OverflowError) as exc:
+        raise ConfigurationError(
+            _("The configuration cannot be a property list: %(reason)s") % {"reason": exc}
+        ) from exc
+    if size > MAX_BYTES:
+        raise ConfigurationError(_("The configuration is larger than 64 KB."))
+    return value
+
+
+def _from_text(text: str):
+    text = text.strip()
     if not text:
         return {}
-    if len(text.encode()) > MAX_TEXT:
+    if len(text.encode()) > MAX_BYTES:
         raise ConfigurationError(_("The configuration is larger than 64 KB."))
     if text.startswith("<"):
         try:
-            value = plist.loads(text.encode(), reject_nul=True)
+            return plist.loads(text.encode(), reject_nul=True)
         except plist.PlistError as exc:
             raise ConfigurationError(
                 _("This is not a valid plist dictionary (%(reason)s).") % {"reason": exc}
             ) from exc
-    else:
-        value = _key_values(text)
-    _check(value)
-    return value
+    if text.startswith("{"):
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ConfigurationError(
+                _("This is not a valid JSON object (%(reason)s).") % {"reason": exc}
+            ) from exc
+    return _key_values(text)
 
 
 def _key_values(text: str) -> dict:
@@ -50,16 +78,13 @@ def _key_values(text: str) -> dict:
                 _("Line %(number)s: write key = value, or paste a plist dictionary.")
                 % {"number": number}
             )
-        if "\x00" in line:
-            raise ConfigurationError(
-                _("Line %(number)s: NUL characters are not allowed.") % {"number": number}
-            )
         value[key] = item.strip()
     return value
 
 
 def _check(value) -> None:
-    """Only what JSON and a plist both hold (no dates or data), and only known variables."""
+    """Plain values and integers a plist holds (``TypeError``, ``ValueError``), and known
+    variables (``ConfigurationError``)."""
     stack = [value]
     while stack:
         item = stack.pop()
@@ -73,13 +98,14 @@ def _check(value) -> None:
                     "Use strings, numbers, booleans, arrays and dictionaries only (no dates or data)."
                 )
             )
-        elif isinstance(item, str):
-            for name in _VARIABLE.findall(item):
-                if name not in VARIABLES:
-                    raise ConfigurationError(
-                        _("Unknown variable $%(name)s: use $USERNAME, $EMAIL or $MANAGED_APPLE_ID.")
-                        % {"name": name}
-                    )
+        elif isinstance(item, int) and not isinstance(item, bool) and not -(2**63) <= item < 2**64:
+            raise ValueError("integer out of range")
+    unknown = unknown_variables(value)
+    if unknown:
+        raise ConfigurationError(
+            _("Unknown variable %(names)s: use %(known)s.")
+            % {"names": ", ".join(unknown), "known": ", ".join("$" + v for v in VARIABLES)}
+        )
 
 
 def to_text(configuration: dict) -> str:
@@ -93,7 +119,7 @@ def to_text(configuration: dict) -> str:
         and "\n" not in v
         and "=" not in k
         and k == k.strip()
-        and not k.startswith(("#", "<"))
+        and not k.startswith(("#", "<", "{"))
         for k, v in configuration.items()
     ):
         return "\n".join(f"{key} = {value}" for key, value in configuration.items())

@@ -11,11 +11,11 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView
 
-from apple.models import VppAsset, VppToken
+from apple.models import VppToken
 from users.audit import record
 from users.tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin, TenantObjectMixin
 
-from . import app_changes, app_overview, tasks
+from . import app_catalogue, app_reach, tasks
 from .forms import AddAppForm, AppSettingsForm
 from .models import App, AppInstallation, Licence
 
@@ -51,29 +51,17 @@ class AppAssetSearchView(TenantAdminRequiredMixin, View):
 
     def get(self, request):
         q = request.GET.get("q", "").strip()[:100]
-        assets = VppAsset.objects.for_tenant(request.tenant).order_by("adam_id")
-        if q:
-            named = App.objects.for_tenant(request.tenant).filter(name__icontains=q)
-            assets = assets.filter(Q(adam_id__startswith=q) | Q(apps__in=named))
-        in_catalogue = set(App.objects.for_tenant(request.tenant).values_list("adam_id", flat=True))
-        names = dict(App.objects.for_tenant(request.tenant).values_list("adam_id", "name"))
-        results = []
-        seen = set()
-        for asset in assets.distinct()[: ASSET_RESULTS * 2]:
-            if asset.adam_id in seen:
-                continue
-            seen.add(asset.adam_id)
-            results.append(
-                {
-                    "adam_id": asset.adam_id,
-                    "label": names.get(asset.adam_id) or asset.adam_id,
-                    "platforms": asset.supported_platforms,
-                    "counts": _("%(available)s of %(total)s licences available")
-                    % {"available": asset.available_count, "total": asset.total_count},
-                    "in_catalogue": asset.adam_id in in_catalogue,
-                }
-            )
-        results = results[:ASSET_RESULTS]
+        results = [
+            {
+                "adam_id": row["adam_id"],
+                "label": row["name"] or row["adam_id"],
+                "platforms": row["platforms"],
+                "counts": _("%(available)s of %(total)s licences available")
+                % {"available": row["available"], "total": row["total"]},
+                "in_catalogue": row["in_catalogue"],
+            }
+            for row in app_catalogue.search_assets(request.tenant, q, limit=ASSET_RESULTS)
+        ]
         no_match = _("No synchronised app matches “%(q)s”.") % {"q": q} if q and not results else ""
         return JsonResponse(
             {
@@ -95,9 +83,10 @@ class AppAddView(TenantAdminRequiredMixin, View):
         if not form.is_valid():
             return render(request, self.template_name, {"form": form}, status=400)
         with transaction.atomic():
-            app = form.save()
+            app = app_catalogue.add_app(request.tenant, form.asset.adam_id, **form.settings())
             # Its tags reach devices and users through mdm.receivers.
             record(request.user, "app.added", app)
+            tasks.catalogue_changed_after_commit(app.tenant_id, app_ids=[app.pk], added=app.pk)
         messages.success(request, _("App %(name)s added.") % {"name": app})
         return redirect("mdm:app", pk=app.pk)
 
@@ -120,7 +109,7 @@ class AppDetailView(TenantMemberRequiredMixin, TenantObjectMixin, DetailView):
             .select_related("device", "device__user")
             .order_by("device__user__username", "device_id")
         )
-        context["counts"] = app_overview.licence_counts(app)
+        context["counts"] = app_reach.licence_counts(app)
         context["licences"] = Paginator(licences, ROWS_PER_PAGE).get_page(params.get("licences"))
         context["installations"] = Paginator(installations, ROWS_PER_PAGE).get_page(
             params.get("installations")
@@ -148,12 +137,8 @@ class AppEditView(TenantAdminRequiredMixin, View):
         if not form.is_valid():
             return render(request, self.template_name, {"app": app, "form": form}, status=400)
         with transaction.atomic():
-            before = app_changes.reach_of(app)
-            app = form.save()
+            pushed = app_catalogue.update_settings(app, **form.settings())
             record(request.user, "app.updated", app)
-            # The installation mode and settings change who holds it and what devices get
-            # (a tag change alone is followed by mdm.receivers as well).
-            tasks.push_after_commit(app_changes.app_changed(app, before))
-            tasks.licences_after_commit(app.tenant_id, [app.pk])
+            tasks.catalogue_changed_after_commit(app.tenant_id, app_ids=[app.pk], push=pushed)
         messages.success(request, _("App %(name)s saved.") % {"name": app})
         return redirect("mdm:app", pk=app.pk)

@@ -2,19 +2,14 @@
 colour, a device's configuration (name, tags, direct profiles) and direct apps, and the device
 list's bulk tag actions."""
 
-import re
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from apple.models import VppAsset
 from users.models import Tag
-from users.tags import MAX_LENGTH, split_names, tags_for_names
+from users.tags import MAX_LENGTH, TagError, checked_color, checked_name, split_names
 
-from . import app_configuration, app_overview, device_settings
+from . import app_catalogue, app_configuration, app_reach, device_settings
 from .models import App, Device
-
-_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 def _tags_help(tenant) -> str:
@@ -87,7 +82,7 @@ class AppSettingsForm(forms.ModelForm):
         app = self._app_for_counts()
         if app is None or app.asset is None:
             return data
-        self.counts = app_overview.licence_counts(
+        self.counts = app_reach.licence_counts(
             app, _existing_tag_ids(self.tenant, data["tag_names"]), data.get("install_mode")
         )
         if self.counts.shortfall and not data.get("confirm_shortfall"):
@@ -108,14 +103,15 @@ class AppSettingsForm(forms.ModelForm):
             )
         return data
 
-    def save(self, commit=True):
-        app = super().save(commit=False)
-        app.tenant = self.tenant
-        app.configuration = self.cleaned_data["configuration_text"]
-        if commit:
-            app.save()
-            app.tags.set(tags_for_names(self.tenant, self.cleaned_data["tag_names"]))
-        return app
+    def settings(self) -> dict:
+        """The cleaned settings, as ``app_catalogue.add_app`` and ``update_settings`` take
+        them (the views save through those)."""
+        data = self.cleaned_data
+        return {
+            **{name: data[name] for name in self._meta.fields},
+            "configuration": data["configuration_text"],
+            "tags": data["tag_names"],
+        }
 
 
 class AddAppForm(AppSettingsForm):
@@ -130,38 +126,19 @@ class AddAppForm(AppSettingsForm):
         self.order_fields(["adam_id"])
 
     def clean_adam_id(self):
-        adam_id = self.cleaned_data["adam_id"].strip()
-        self.asset = (
-            VppAsset.objects.for_tenant(self.tenant)
-            .filter(adam_id=adam_id)
-            .order_by("-total_count")
-            .first()
-        )
-        if self.asset is None:
-            raise forms.ValidationError(
-                _(
-                    "Pick an app from the search: only apps bought in Apple Business Manager and "
-                    "synchronised with the Apps and Books token can be added."
-                )
-            )
-        if App.objects.for_tenant(self.tenant).filter(adam_id=adam_id).exists():
+        try:
+            self.asset = app_catalogue.asset_to_add(self.tenant, self.cleaned_data["adam_id"])
+        except app_catalogue.CatalogueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        # The API answers the app already there; here the admin picked the wrong one.
+        if App.objects.for_tenant(self.tenant).filter(adam_id=self.asset.adam_id).exists():
             raise forms.ValidationError(_("This app is in the catalogue already."))
-        return adam_id
+        return self.asset.adam_id
 
     def _app_for_counts(self):
         if self.asset is None:
             return None
         return App(tenant=self.tenant, adam_id=self.asset.adam_id, asset=self.asset)
-
-    def save(self, commit=True):
-        app = super().save(commit=False)
-        app.adam_id = self.asset.adam_id
-        app.asset = self.asset
-        app.platforms = list(self.asset.supported_platforms or [])
-        if commit:
-            app.save()
-            app.tags.set(tags_for_names(self.tenant, self.cleaned_data["tag_names"]))
-        return app
 
 
 class TagForm(forms.ModelForm):
@@ -176,25 +153,16 @@ class TagForm(forms.ModelForm):
         self.fields["name"].max_length = MAX_LENGTH
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError(_("Enter a name."))
-        if any(sep in name for sep in ",;|"):
-            raise forms.ValidationError(_("A tag name cannot contain , ; or |."))
-        clash = Tag.objects.for_tenant(self.tenant).filter(name__iexact=name)
-        if self.instance.pk:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise forms.ValidationError(
-                _("A tag with this name exists already (names ignore case).")
-            )
-        return name
+        try:
+            return checked_name(self.tenant, self.cleaned_data["name"], exclude_pk=self.instance.pk)
+        except TagError as exc:
+            raise forms.ValidationError(str(exc)) from exc
 
     def clean_color(self):
-        color = self.cleaned_data["color"].strip()
-        if not _COLOUR.match(color):
-            raise forms.ValidationError(_("Pick a colour, e.g. #3b6ea5."))
-        return color.lower()
+        try:
+            return checked_color(self.cleaned_data["color"])
+        except TagError as exc:
+            raise forms.ValidationError(str(exc)) from exc
 
     def save(self, commit=True):
         tag = super().save(commit=False)

@@ -1,11 +1,8 @@
 """User-based Apps and Books licences (adue-protocol.md §7.5): who should hold each app, and
 getting Apple to agree.
 
-A user should hold an app while one reason stands: one of their tags or one of their enrolled
-devices' tags is the app's (apps installed automatically), one of their devices has the app
-directly, or they asked for it on the self-service page (``Licence.requested``). ``plan``
-turns that into ``Licence`` rows (no Apple call); ``send`` asks Apple: it creates missing Apps and
-Books users (``users/create`` with our clientUserId and the Managed Apple ID), then
+Who should hold an app is the rule of ``mdm.app_reach``; ``plan`` turns it into ``Licence``
+rows (no Apple call); ``send`` asks Apple: it creates missing Apps and Books users (``users/create`` with our clientUserId and the Managed Apple ID), then
 ``assets/associate`` / ``assets/disassociate`` by ``clientUserIds`` in the largest batches
 ``service/config`` allows. Apple answers each request with a job (``eventId``); its outcome
 arrives as a notification or from ``GET status`` and is applied by ``apply_event``.
@@ -22,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -34,7 +31,8 @@ from apple.vpp.service_config import batches
 from apple.vpp.tokens import client_for
 from users.models import ManagedUser
 
-from .models import App, Device, Licence
+from . import app_reach
+from .models import App, Licence
 
 log = logging.getLogger("mdm.licences")
 
@@ -43,17 +41,12 @@ CHUNK = 500
 # Rows without a licence at Apple: dropped as soon as their last reason goes.
 UNHELD = (State.PENDING, State.FAILED, State.NO_LICENCE, State.NO_APPLE_ID)
 USER_NOT_FOUND = 9609  # Apple has not registered the user yet: asked again later
-MANAGEABLE = (Device.Status.AUTHENTICATED, Device.Status.ENROLLED)
 # Stored in English (tasks have no language) and translated when shown.
 NO_ASSET = gettext_noop(
     "This app has no Apps and Books licences: upload the token or buy the app in Apple "
     "Business Manager."
 )
 NO_VPP_USER = gettext_noop("Apps and Books could not create a user for this person.")
-
-
-class NotOffered(LookupError):
-    """The app is not offered to the user on the self-service page."""
 
 
 @dataclass
@@ -76,33 +69,9 @@ def _chunks(items):
         yield items[start : start + CHUNK]
 
 
-# --- who should hold the app ---------------------------------------------------------------
-
-
-def desired_user_ids(app: App) -> set[int]:
-    """Active users with a reason to hold ``app``."""
-    active = {"tenant_id": app.tenant_id, "is_active": True}
-    ids = set(
-        Licence.objects.filter(app=app, requested=True, user__is_active=True).values_list(
-            "user_id", flat=True
-        )
-    )
-    devices = Device.objects.filter(
-        tenant_id=app.tenant_id, status__in=MANAGEABLE, user__is_active=True
-    )
-    ids.update(devices.filter(direct_apps=app).values_list("user_id", flat=True))
-    if app.install_mode == App.InstallMode.AUTOMATIC:
-        ids.update(
-            ManagedUser.objects.filter(tags__apps=app, **active).values_list("pk", flat=True)
-        )
-        ids.update(devices.filter(tags__apps=app).values_list("user_id", flat=True))
-    ids.discard(None)
-    return ids
-
-
 def plan(app: App) -> None:
     """Bring the app's licence rows in line with who should hold it (no Apple call)."""
-    desired = desired_user_ids(app)
+    desired = app_reach.user_ids_reached(app)
     rows = {
         user_id: (state, event_id)
         for user_id, state, event_id in Licence.objects.filter(app=app).values_list(
@@ -435,33 +404,7 @@ def release(token_id: int, adam_id: str, pricing_param: str, client_user_ids: li
     return len(client_user_ids)
 
 
-# --- self-service and users leaving ---------------------------------------------------------
-
-
-def offered_apps(user: ManagedUser):
-    """The self-service apps the user may ask for: apps made available whose tags include one
-    of the user's, or that have no tags (offered to everyone)."""
-    available = App.objects.filter(tenant_id=user.tenant_id, install_mode=App.InstallMode.AVAILABLE)
-    return available.filter(Q(tags__users=user) | Q(tags__isnull=True)).distinct().order_by("name")
-
-
-def request(app: App, user: ManagedUser) -> Licence:
-    """The user asked for an offered app (self-service): a reason of its own to hold it, and
-    so to have it on their devices. The caller runs the licence task for the app after
-    commit; ``NotOffered`` for an app not offered to the user."""
-    if not user.is_active or not offered_apps(user).filter(pk=app.pk).exists():
-        raise NotOffered(app.pk)
-    licence, created = Licence.objects.get_or_create(
-        app=app, user=user, defaults={"tenant_id": app.tenant_id, "requested": True}
-    )
-    if not created and not licence.requested:
-        _update(Licence.objects.filter(pk=licence.pk), requested=True)
-        licence.requested = True
-    return licence
-
-
-def withdraw(app: App, user: ManagedUser) -> None:
-    _update(Licence.objects.filter(app=app, user=user), requested=False)
+# --- users leaving ------------------------------------------------------------------------
 
 
 def retire_users(user_ids) -> list[int]:

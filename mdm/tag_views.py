@@ -13,7 +13,7 @@ from users.audit import record
 from users.models import ManagedUser, Tag
 from users.tenancy import TenantAdminRequiredMixin, TenantMemberRequiredMixin, TenantObjectMixin
 
-from . import app_overview
+from . import app_reach
 from .forms import DeviceAppForm, TagForm
 from .models import Device
 
@@ -85,9 +85,9 @@ class TagDetailView(TenantMemberRequiredMixin, TenantObjectMixin, DetailView):
         tag = self.object
         users = tag.users.order_by("username")
         devices = tag.devices.select_related("user").order_by("-last_seen_at", "pk")
-        apps = list(app_overview.apps_of_tag(tag).prefetch_related("tags"))
+        apps = list(tag.apps.select_related("asset").prefetch_related("tags"))
         for app in apps:
-            app.counts = app_overview.licence_counts(app)
+            app.counts = app_reach.licence_counts(app)
         context.update(
             users=users[:MEMBERS_SHOWN],
             user_count=users.count(),
@@ -111,7 +111,7 @@ class TagDeleteView(TenantAdminRequiredMixin, View):
             "tag": tag,
             "user_count": tag.users.count(),
             "device_count": tag.devices.count(),
-            "apps": list(app_overview.apps_of_tag(tag)),
+            "apps": list(tag.apps.select_related("asset")),
         }
         return render(request, self.template_name, context)
 

@@ -103,12 +103,17 @@ def release_licences(self, release: dict) -> int:
         raise self.retry(countdown=backoff_seconds(self.request.retries) * 60) from exc
 
 
-def catalogue_changed_after_commit(tenant_id: int, *, app_ids=None, push=(), release=None):
-    """After a catalogue change (pages, API): licences, pushes, released licences."""
+def catalogue_changed_after_commit(
+    tenant_id: int, *, app_ids=None, push=(), release=None, added=None
+):
+    """After a catalogue change (pages, API): licences, pushes, released licences, and the
+    metadata of the app ``added``."""
     licences_after_commit(tenant_id, app_ids)
     push_after_commit(push)
     if release:
         transaction.on_commit(lambda: release_licences.delay(release))
+    if added is not None:
+        transaction.on_commit(lambda: refresh_app_metadata.delay(added))
 
 
 @shared_task(acks_late=True)

@@ -2,7 +2,8 @@
 
 The portal's pages load scripts and styles from ``/static/`` only: no inline scripts, event
 handler attributes or style attributes (``portal/static/portal/*.js``, ``portal.css``). Data
-URIs are allowed for images (QR codes). ``CSP_REPORT_URI`` adds a report-uri directive.
+URIs are allowed for images (QR codes), and Apple's image servers for app icons (the
+metadata lookup's artwork URLs are on ``*.mzstatic.com``). ``CSP_REPORT_URI`` adds a report-uri directive.
 """
 
 from django.conf import settings
@@ -11,7 +12,7 @@ POLICY = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
     "style-src": ["'self'"],
-    "img-src": ["'self'", "data:"],
+    "img-src": ["'self'", "data:", "https://*.mzstatic.com"],
     "font-src": ["'self'"],
     "connect-src": ["'self'"],
     "object-src": ["'none'"],

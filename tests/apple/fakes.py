@@ -78,7 +78,9 @@ class FakeVpp:
             str(361304891 + i): {
                 "name": f"Contoso App {i}",
                 "bundleId": f"com.contoso.app{i}",
-                "artwork": {"url": f"https://is1.example/app{i}/{{w}}x{{h}}{{c}}.{{f}}"},
+                "artwork": {
+                    "url": f"https://is1-ssl.mzstatic.com/image/thumb/Purple/app{i}/{{w}}x{{h}}{{c}}.{{f}}"
+                },
                 "deviceFamilies": ["ipad", "iphone"],
                 "platformAttributes": {
                     "ios": {

@@ -74,6 +74,57 @@ def test_add_app_with_settings_tags_and_configuration(admin_client, tenant):
     assert app.asset.adam_id == "361309726" and app.platforms == ["iOS", "iPadOS"]
 
 
+def test_add_app_takes_name_icon_and_version_from_apple_after_commit(
+    admin_client, tenant, fake_vpp, django_capture_on_commit_callbacks
+):
+    from mdm.models import App
+
+    factories.synced_asset(tenant, "361304892")
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse("mdm:app-add"), {"adam_id": "361304892", "install_mode": "automatic"}
+        )
+    app = App.objects.get(tenant=tenant)
+    assert (app.name, app.bundle_id, app.version) == ("Contoso App 1", "com.contoso.app1", "2.0")
+    assert app.icon_url.startswith("https://is1-ssl.mzstatic.com/")
+    assert app.metadata_fetched_at is not None
+
+
+def test_add_app_keeps_the_adam_id_when_apple_does_not_answer(
+    admin_client, tenant, fake_vpp, django_capture_on_commit_callbacks
+):
+    from mdm.models import App
+
+    fake_vpp.metadata_down = True
+    factories.synced_asset(tenant, "361304892")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("mdm:app-add"), {"adam_id": "361304892", "install_mode": "automatic"}
+        )
+    app = App.objects.get(tenant=tenant)
+    assert response.status_code == 302 and app.metadata_fetched_at is None
+    assert (str(app), app.platforms) == ("361304892", ["iOS", "iPadOS"])
+
+
+def test_asset_search_finds_apps_not_added_yet_by_apples_name(admin_client, tenant, fake_vpp):
+    factories.synced_asset(tenant, "361304893", total=4)
+    factories.synced_asset(tenant, "361304894")
+    data = admin_client.get(reverse("mdm:app-assets"), {"q": "contoso app 2"}).json()
+    assert [(r["adam_id"], r["label"]) for r in data["results"]] == [("361304893", "Contoso App 2")]
+    assert data["results"][0]["counts"] == "4 of 4 licences available"
+
+
+def test_app_icons_from_apple_pass_the_content_security_policy(admin_client, tenant):
+    icon = "https://is1-ssl.mzstatic.com/image/thumb/Purple/app0/256x256bb.png"
+    factories.catalogue_app(tenant, name="Keynote", icon_url=icon)
+    response = admin_client.get(reverse("mdm:apps"))
+    assert f'src="{icon}"' in response.content.decode()
+    (img_src,) = [
+        d for d in response["Content-Security-Policy"].split("; ") if d.startswith("img-src ")
+    ]
+    assert "https://*.mzstatic.com" in img_src.split()
+
+
 @pytest.mark.parametrize(
     "fields,message",
     [
@@ -299,12 +350,12 @@ def test_direct_app_of_a_device(admin_client, tenant, other_tenant):
 
 
 @pytest.mark.parametrize("install_mode", ["automatic", "available"])
-def test_reach_shown_is_who_the_licence_service_assigns(tenant, install_mode):
-    from mdm import app_overview, licences
+def test_reach_shown_before_saving_is_who_the_licence_service_assigns(tenant, install_mode):
+    from mdm import app_reach, licences
     from mdm.models import Licence
 
     sales = factories.tag(tenant, "Sales")
-    app = factories.catalogue_app(tenant, tags=[sales], install_mode=install_mode)
+    app = factories.catalogue_app(tenant, install_mode=install_mode)
     factories.managed_user(tenant).tags.add(sales)
     factories.managed_user(tenant, is_active=False).tags.add(sales)
     factories.device(tenant).tags.add(sales)
@@ -314,5 +365,8 @@ def test_reach_shown_is_who_the_licence_service_assigns(tenant, install_mode):
         tenant=tenant, app=app, user=factories.managed_user(tenant), requested=True
     )
     factories.managed_user(tenant)  # no reason
-    reached = set(app_overview.users_reached(app).values_list("pk", flat=True))
-    assert reached == licences.desired_user_ids(app)
+    preview = app_reach.user_ids_reached(app, [sales.pk], install_mode)  # what the form shows
+    app.tags.add(sales)
+    licences.plan(app)
+    assert preview == set(Licence.objects.filter(app=app).values_list("user_id", flat=True))
+    assert len(preview) == (4 if install_mode == "automatic" else 2)

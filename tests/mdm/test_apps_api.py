@@ -60,6 +60,12 @@ def test_add_an_app_from_the_synced_assets(api_client, asset, tenant):
         {"adam_id": ADAM_ID, "configuration": {"a": None}},
         {"adam_id": ADAM_ID, "configuration": {"a": "nul\x00"}},
         {"adam_id": ADAM_ID, "configuration": {"big": "x" * 70000}},
+        {"adam_id": ADAM_ID, "configuration": {"user": "$USER"}},  # unknown variable
+        {  # a date: a plist holds it, the stored JSON does not
+            "adam_id": ADAM_ID,
+            "configuration": "<plist><dict><key>d</key><date>2024-01-01T00:00:00Z</date>"
+            "</dict></plist>",
+        },
         {"adam_id": ADAM_ID, "install_mode": "sometimes"},
         {"adam_id": ADAM_ID, "remove_on_unenroll": "yes"},
         {"adam_id": ADAM_ID, "devices": [999999]},
@@ -221,6 +227,20 @@ def test_licence_and_install_state(api_client, asset, tenant):
     assert counts["users"]["failed"] == 1
 
 
+def test_licence_counts_show_the_shortfall_as_the_pages_do(api_client, tenant):
+    from mdm import app_reach
+
+    sales = factories.tag(tenant, "Sales")
+    for _ in range(3):
+        factories.managed_user(tenant).tags.add(sales)
+    app = factories.catalogue_app(
+        tenant, asset=factories.synced_asset(tenant, total=2), tags=[sales]
+    )
+    counts = api_client.get(f"/api/apps/{app.pk}/").json()["licence_counts"]
+    assert (counts["total"], counts["reached"], counts["shortfall"]) == (2, 3, 1)
+    assert counts["shortfall"] == app_reach.licence_counts(app).shortfall
+
+
 def test_a_second_tenant_sees_none_of_it(api_client, other_api_client, asset, tenant):
     app = factories.app(tenant, asset=asset)
     user = factories.managed_user(tenant)
@@ -246,3 +266,19 @@ def test_a_second_tenant_sees_none_of_it(api_client, other_api_client, asset, te
         rows = listed["results"] if isinstance(listed, dict) else listed
         assert rows == [], url
     assert VppAsset.objects.count() == 1  # untouched
+
+
+def test_tag_names_and_colours_are_checked_as_on_the_pages(api_client, tenant):
+    from users.models import Tag
+
+    for body in (
+        {"name": "a,b", "color": "#000000"},  # the tag fields split names at , ; |
+        {"name": " ", "color": "#000000"},
+        {"name": "Sales", "color": "blue"},
+    ):
+        assert api_client.post("/api/tags/", body, format="json").status_code == 400, body
+    created = api_client.post("/api/tags/", {"name": "Sales", "color": "#AA0000"}, format="json")
+    assert created.status_code == 201 and created.json()["color"] == "#aa0000"
+    clash = api_client.post("/api/tags/", {"name": "SALES", "color": "#000000"}, format="json")
+    assert clash.status_code == 400 and "names ignore case" in str(clash.json())
+    assert Tag.objects.filter(tenant=tenant).count() == 1

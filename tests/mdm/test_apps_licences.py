@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from apple.models import VppAsset, VppEvent, VppUser
-from mdm import licences, tasks
+from mdm import licences, selfservice, tasks
 from mdm.models import Licence
 from tests import factories
 from tests.apple.fakes import NO_LICENCE_LEFT, USER_NOT_FOUND
@@ -375,17 +375,17 @@ def test_self_service_request_assigns_and_withdrawing_releases(tenant, fake_vpp)
     app.tags.add(tag)
     hidden.tags.add(other)
     (user,) = _users(tenant, tag, 1)
-    assert list(licences.offered_apps(user)) == sorted([app, everyone], key=lambda a: a.name)
-    with pytest.raises(licences.NotOffered):
-        licences.request(hidden, user)
+    assert list(selfservice.offered_apps(user)) == sorted([app, everyone], key=lambda a: a.name)
+    with pytest.raises(selfservice.NotOffered):
+        selfservice.request(hidden, user)
 
     licences.run(tenant.pk)
     assert _states(app) == {}  # available, not installed by tag
-    licences.request(app, user)
+    selfservice.request(app, user)
     licences.run(tenant.pk)
     _settle()
     assert _states(app) == {user.pk: State.ASSIGNED}
-    licences.withdraw(app, user)
+    selfservice.withdraw(app, user)
     licences.run(tenant.pk)
     _settle()
     assert _states(app) == {} and fake_vpp.holders(ADAM_ID) == set()

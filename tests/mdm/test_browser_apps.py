@@ -3,12 +3,19 @@ app with it, give the tag to a user, see the licence per user and the installati
 then the user installs an available app on the self-service page. Screenshots in
 tests/artifacts/."""
 
+import base64
+
 import pytest
 
 from tests import factories
 from tests.conftest import TEST_PASSWORD, browser_login, csp_violations, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Apple's icon servers, answered locally: the icon shows only if the CSP lets it (a 1x1 PNG).
+ICON = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGOwzlsKAAI2AU9Tsfq/AAAAAElFTkSuQmCC"
+)
 
 TEXT = {
     "en": {"assigned": "Assigned", "installed": "Installed", "install": "Install"},
@@ -49,6 +56,10 @@ def test_app_from_tag_to_device_and_self_service(
     sim.connect()
 
     page = browser_page
+    page.route(
+        "https://*.mzstatic.com/**",
+        lambda route: route.fulfill(status=200, content_type="image/png", body=ICON),
+    )
     page.set_viewport_size({"width": width, "height": 900})
     page.context.add_cookies(
         [{"name": "django_language", "value": language, "domain": "localhost", "path": "/"}]
@@ -75,6 +86,9 @@ def test_app_from_tag_to_device_and_self_service(
     page.click("#add-app-submit")
     page.wait_for_selector("#app-facts")
     app = App.objects.get(adam_id="361304891")
+    # Apple's metadata came with the add: its name, and its icon from Apple's image host.
+    assert page.inner_text("#app-name") == "Contoso App 0"
+    page.wait_for_function("document.querySelector('h1 img.app-icon').naturalWidth > 0")
     assert [t.name for t in app.tags.all()] == ["Sales"]
 
     # The tag to the user: the licence goes to their managed Apple ID

@@ -70,6 +70,20 @@ def test_install_requests_the_licence_and_marks_the_device(client, tenant, manag
     assert "Keynote is on its way" in page and "Requested" in page
 
 
+def test_install_of_an_app_offered_through_a_device_tag(client, tenant, managed_user, offer):
+    """The offer and the licence request follow one rule (a tag of the user's device counts)."""
+    from mdm.models import Licence
+
+    device, _everyone, for_sales, _automatic, sales = offer
+    device.tags.add(sales)
+    _sign_in(client, tenant)
+    response = client.post(
+        _url(tenant, "install"), {"app": for_sales.pk, "device": device.pk}, follow=True
+    )
+    assert "Salesforce is on its way" in response.content.decode()
+    assert Licence.objects.get(app=for_sales, user=managed_user).requested
+
+
 @pytest.mark.parametrize("which", ["automatic", "tagged", "foreign_device", "other_users_device"])
 def test_install_refuses_what_is_not_offered(
     client, tenant, other_tenant, managed_user, offer, which
