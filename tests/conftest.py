@@ -32,6 +32,18 @@ def _eager_celery():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A test that asked for a page in German leaves German active in this thread: every test
+    starts and ends in the default language, whatever ran before it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache():
     from django.core.cache import cache
 
