@@ -48,6 +48,17 @@ def current_push_identity(tenant) -> PushIdentity | None:
     )
 
 
+def current_topic(tenant) -> str | None:
+    """The topic of the tenant's installed, unexpired push certificate, or None: for callers
+    that only need to know it (discovery, enrollment profiles), so no key is decrypted."""
+    cert = (
+        PushCertificate.objects.filter(tenant=tenant)
+        .only("tenant_id", "topic", "certificate_pem", "not_after")
+        .first()
+    )
+    return cert.topic if cert is not None and cert.is_valid else None
+
+
 def install_demo_push_certificate(tenant, *, days: int = 365) -> PushCertificate:
     """A self-signed stand-in with an MDM-shaped subject, for the embedded demo and tests.
 

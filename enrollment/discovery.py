@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from apple.push_identity import current_push_identity
+from apple.push_identity import current_topic
 from users.models import Tenant
 
 from .addresses import is_portal_domain, parse_address
@@ -38,7 +38,7 @@ def resolve(user_identifier: str, model_family: str) -> tuple[Tenant | None, Ref
     tenant = Tenant.objects.filter(number=parsed.tenant_number).first()
     if tenant is None or not tenant.is_active:
         return None, Refusal("unknown or disabled tenant", "Unknown account.")
-    if current_push_identity(tenant) is None:
+    if current_topic(tenant) is None:
         return None, Refusal(
             f"tenant {tenant.number} has no valid push certificate",
             "Your organisation cannot enroll devices right now.",

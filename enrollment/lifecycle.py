@@ -44,12 +44,19 @@ def ended(session_id: int | None) -> None:
         )
 
 
-def enrollment_completed(session_id: int) -> bool:
-    """Invitations of the user are marked enrolled; True when the terms mail is owed."""
+def enrollment_completed(session_id: int):
+    """Invitations of the user are marked enrolled. Returns ``(session, terms)`` when the user
+    is owed the terms mail (terms in force, not accepted by this enrollment), else None."""
     from . import terms
 
-    session = EnrollmentSession.objects.select_related("tenant", "user").get(pk=session_id)
+    session = (
+        EnrollmentSession.objects.select_related("tenant", "user")
+        .annotate(terms_accepted=terms.accepted_expression())
+        .get(pk=session_id)
+    )
     Invitation.objects.filter(user=session.user, enrolled_at=None).update(
         enrolled_at=timezone.now()
     )
-    return not terms.is_accepted(session)
+    if session.terms_accepted:
+        return None
+    return session, terms.current_terms(session.tenant)

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 
 from apple import plist
-from apple.push_identity import current_push_identity
+from apple.push_identity import current_topic
 from enrollment.scep import services as scep
 
 from .models import EnrollmentSession, Profile
@@ -73,9 +73,9 @@ def build_enrollment_profile(
     session: EnrollmentSession, *, challenge_ttl: dt.timedelta = scep.CHALLENGE_TTL
 ) -> dict:
     tenant, user = session.tenant, session.user
-    push = current_push_identity(tenant)
+    topic = current_topic(tenant)
     profile = default_profile(tenant)
-    if push is None:
+    if topic is None:
         raise ProfileUnavailable("no valid push certificate")
     if profile is None:
         raise ProfileUnavailable("no default user registration profile")
@@ -111,7 +111,7 @@ def build_enrollment_profile(
         "PayloadDisplayName": "Device management",
         "ServerURL": server_url,
         "CheckInURL": checkin_url,
-        "Topic": push.topic,
+        "Topic": topic,
         "IdentityCertificateUUID": scep_uuid,
         "EnrollmentMode": "BYOD",
         "AssignedManagedAppleID": user.managed_apple_id,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from apple.push_identity import current_push_identity
+from apple.push_identity import current_topic
 
 from .profiles import default_profile
 
@@ -24,7 +24,7 @@ class MissingStep:
 
 def missing_steps(tenant) -> list[MissingStep]:
     steps = []
-    if current_push_identity(tenant) is None:
+    if current_topic(tenant) is None:
         steps.append(
             MissingStep(
                 "push_certificate",

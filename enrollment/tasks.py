@@ -8,8 +8,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import lifecycle, mails, terms
-from .models import EnrollmentSession, Invitation
+from . import lifecycle, mails
+from .models import Invitation
 
 log = logging.getLogger("enrollment.tasks")
 
@@ -46,20 +46,9 @@ def send_invitation_mail(invitation_id: int) -> None:
     retry_backoff=30,
     max_retries=5,
 )
-def send_terms_mail(session_id: int) -> None:
-    session = (
-        EnrollmentSession.objects.select_related("user", "tenant").filter(pk=session_id).first()
-    )
-    if session is None or not session.user.email:
-        return
-    current = terms.current_terms(session.tenant)
-    if current is None or terms.is_accepted(session, current):
-        return
-    mails.send_terms(session, current)
-
-
-@shared_task
 def enrollment_completed(session_id: int) -> None:
-    """After the first TokenUpdate: invitations marked enrolled, the terms mail if owed."""
-    if lifecycle.enrollment_completed(session_id):
-        send_terms_mail.delay(session_id)
+    """After the first TokenUpdate: invitations marked enrolled, the terms mail if owed. A retry
+    after a mail failure repeats only idempotent work."""
+    owed = lifecycle.enrollment_completed(session_id)
+    if owed is not None and owed[0].user.email:
+        mails.send_terms(*owed)

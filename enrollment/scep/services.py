@@ -163,8 +163,8 @@ def _csr_fields(csr: x509.CertificateSigningRequest) -> tuple[str, str]:
     return (cn if isinstance(cn, str) else ""), challenge
 
 
-def _issue(tenant, csr, subject_cn: str) -> x509.Certificate:
-    ca_cert, ca_key = _ca(tenant)
+def _issue(tenant, ca, csr, subject_cn: str) -> x509.Certificate:
+    ca_cert, ca_key = ca
     now = timezone.now()
     subject = x509.Name(
         [
@@ -218,7 +218,7 @@ def handle_pki_operation(tenant, der: bytes) -> bytes:
         subject_cn, raw_challenge = _csr_fields(csr)
         with transaction.atomic():
             challenge = _claim_challenge(tenant, raw_challenge, subject_cn)
-            issued = _issue(tenant, csr, subject_cn)
+            issued = _issue(tenant, (ca_cert, ca_key), csr, subject_cn)
             IssuedCertificate.objects.create(
                 tenant=tenant,
                 serial=format(issued.serial_number, "x"),
