@@ -13,6 +13,7 @@ import json
 
 from django.db import transaction
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
 from apple import plist, schema
 from users import variables as profile_variables
@@ -140,20 +141,24 @@ def check_payload(payload_type, values) -> list[str]:
             schema.facts()["profiles"].get(payload_type) if isinstance(payload_type, str) else None
         )
         if entry and entry["ios"].get("ue") == "forbidden":
-            return [f"{payload_type}: payload type forbidden in user enrollment"]
-        return [f"{payload_type}: payload type not available for personal devices"]
+            return [f"{payload_type}: " + _("payload type forbidden in user enrollment")]
+        return [f"{payload_type}: " + _("payload type not available for personal devices")]
     if not isinstance(values, dict):
-        return [f"{payload_type}: values must be a dictionary"]
+        return [f"{payload_type}: " + _("values must be a dictionary")]
     errors = []
     managed = sorted(payload_catalogue.MANAGED_KEYS & set(values))
-    errors += [f"{payload_type}.{key}: set by the portal, leave it out" for key in managed]
+    errors += [f"{payload_type}.{key}: " + _("set by the portal, leave it out") for key in managed]
     for key in payload_catalogue.ignored_keys(payload_type) & set(values):
-        errors.append(f"{payload_type}.{key}: ignored in user enrollment, leave it out")
+        errors.append(f"{payload_type}.{key}: " + _("ignored in user enrollment, leave it out"))
     unknown = profile_variables.unknown_variables(values)
     if unknown:
         errors.append(
-            f"{payload_type}: unknown variable {', '.join(unknown)} "
-            f"(known: {', '.join('$' + v for v in profile_variables.VARIABLES)})"
+            f"{payload_type}: "
+            + _("unknown variable %(unknown)s (known: %(known)s)")
+            % {
+                "unknown": ", ".join(unknown),
+                "known": ", ".join("$" + v for v in profile_variables.VARIABLES),
+            }
         )
     sample = {
         "PayloadType": payload_type,

@@ -16,6 +16,8 @@ from django import forms
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from apple import schema
+
 from . import configuration_profiles, payload_catalogue, payload_values
 from .models import ProfilePayload
 
@@ -219,7 +221,7 @@ class PayloadForm(forms.Form):
             return cleaned
         for message in configuration_profiles.check_payload(self.payload_type, values):
             field = self._field_of(message)
-            if field and message.endswith(f"{self.payload_type}.{field}: required key missing"):
+            if field and message == f"{self.payload_type}.{field}: {schema.REQUIRED_KEY_MISSING}":
                 self.add_error(field, forms.Field.default_error_messages["required"])
             else:
                 self.add_error(field, message.removeprefix(self.payload_type + "."))

@@ -11,6 +11,13 @@ import json
 import re
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+# Errors read "<path>: <text>"; the path stays Apple's key names, the text is translated.
+# Callers that place an error on a form field compare with this one.
+REQUIRED_KEY_MISSING = gettext_lazy("required key missing")
+
 FACTS_PATH = Path(__file__).with_name("facts.json")
 
 
@@ -51,14 +58,24 @@ def _check_value(
 ) -> None:
     type_name = spec.get("type", "any")
     if not _type_ok(value, type_name):
-        errors.append(f"{path}: expected {type_name}, got {type(value).__name__}")
+        errors.append(
+            f"{path}: "
+            + _("expected %(expected)s, got %(got)s")
+            % {"expected": type_name, "got": type(value).__name__}
+        )
         return
     if "format" in spec and isinstance(value, str) and not re.match(spec["format"], value):
-        errors.append(f"{path}: {value!r} does not match {spec['format']}")
+        errors.append(
+            f"{path}: "
+            + _("%(value)r does not match %(format)s") % {"value": value, "format": spec["format"]}
+        )
     if spec.get("rangelist") is not None and not isinstance(value, list | dict):
         allowed = spec["rangelist"]
         if value not in allowed and str(value) not in [str(a) for a in allowed]:
-            errors.append(f"{path}: {value!r} is not one of {allowed}")
+            errors.append(
+                f"{path}: "
+                + _("%(value)r is not one of %(allowed)s") % {"value": value, "allowed": allowed}
+            )
     subkeys = spec.get("subkeys")
     if not subkeys:
         return
@@ -68,9 +85,9 @@ def _check_value(
         item_spec = subkeys[0]
         repetition = spec.get("repetition") or item_spec.get("repetition") or {}
         if "min" in repetition and len(value) < repetition["min"]:
-            errors.append(f"{path}: needs at least {repetition['min']} items")
+            errors.append(f"{path}: " + _("needs at least %(n)s items") % {"n": repetition["min"]})
         if "max" in repetition and len(value) > repetition["max"]:
-            errors.append(f"{path}: allows at most {repetition['max']} items")
+            errors.append(f"{path}: " + _("allows at most %(n)s items") % {"n": repetition["max"]})
         for index, item in enumerate(value):
             _check_value(item, item_spec, f"{path}[{index}]", errors, user_enrollment, strict_keys)
 
@@ -94,15 +111,15 @@ def _check_keys(
         where = f"{path}.{name}" if path else name
         if spec is None:
             if strict_keys and not open_ended:
-                errors.append(f"{where}: unknown key")
+                errors.append(f"{where}: " + _("unknown key"))
             continue
         ios = spec.get("ios", {})
         if _unsupported_on_ios(ios):
             if strict_keys:
-                errors.append(f"{where}: not supported on current iOS")
+                errors.append(f"{where}: " + _("not supported on current iOS"))
             continue
         if user_enrollment and ios.get("ue") == "forbidden":
-            errors.append(f"{where}: forbidden in user enrollment")
+            errors.append(f"{where}: " + _("forbidden in user enrollment"))
             continue
         _check_value(value, spec, where, errors, user_enrollment, strict_keys)
     for spec in specs:
@@ -116,15 +133,15 @@ def _check_keys(
         ):
             continue
         if spec.get("required") or (user_enrollment and mode == "required"):
-            errors.append(f"{path + '.' if path else ''}{name}: required key missing")
+            errors.append(f"{path + '.' if path else ''}{name}: {REQUIRED_KEY_MISSING}")
 
 
 def _check_ios_support(ios: dict, label: str, errors: list, user_enrollment: bool) -> bool:
     if not ios or _unsupported_on_ios(ios):
-        errors.append(f"{label}: not supported on iOS")
+        errors.append(f"{label}: " + _("not supported on iOS"))
         return False
     if user_enrollment and ios.get("ue") == "forbidden":
-        errors.append(f"{label}: forbidden in user enrollment")
+        errors.append(f"{label}: " + _("forbidden in user enrollment"))
         return False
     return True
 
@@ -150,7 +167,7 @@ def validate_payload(payload: dict, *, user_enrollment: bool = True, label: str 
     label = label or str(payload_type)
     entry = facts()["profiles"].get(payload_type) if isinstance(payload_type, str) else None
     if entry is None:
-        return [f"{label}: unknown payload type {payload_type!r}"]
+        return [f"{label}: " + _("unknown payload type %(type)r") % {"type": payload_type}]
     if not _check_ios_support(entry["ios"], label, errors, user_enrollment):
         return errors
     own = {spec["key"] for spec in entry["keys"]}
@@ -170,14 +187,14 @@ def validate_profile(
     top = facts()["profiles"]["TopLevel"]["keys"]
     _check_keys(profile, top, "", errors, user_enrollment, True, skip=frozenset({"PayloadContent"}))
     if profile.get("PayloadType") != "Configuration":
-        errors.append("PayloadType: must be Configuration")
+        errors.append("PayloadType: " + _("must be Configuration"))
     content = profile.get("PayloadContent")
     if not isinstance(content, list):
-        errors.append("PayloadContent: must be an array of payloads")
+        errors.append("PayloadContent: " + _("must be an array of payloads"))
         return errors
     for index, payload in enumerate(content):
         if not isinstance(payload, dict):
-            errors.append(f"PayloadContent[{index}]: must be a dictionary")
+            errors.append(f"PayloadContent[{index}]: " + _("must be a dictionary"))
             continue
         errors += validate_payload(
             payload,

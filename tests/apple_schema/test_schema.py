@@ -176,3 +176,23 @@ def test_commands_forbidden_in_user_enrollment():
     assert not schema.command_allowed_in_user_enrollment("EraseDevice")
     assert not schema.command_allowed_in_user_enrollment("Restrictions")
     assert schema.validate_command({"RequestType": "InstallApplication", "iTunesStoreID": "1"})
+
+
+def test_errors_keep_apples_key_path_and_translate_their_text():
+    from django.utils import translation
+
+    from enrollment import configuration_profiles
+
+    wifi = {"SSID_STR": 5, "HIDDEN_NETWORK": True, "AutoJoin": True, "Bogus": 1}
+    with translation.override("de"):
+        errors = configuration_profiles.check_payload("com.apple.wifi.managed", wifi)
+        missing = schema.validate_payload(
+            {"PayloadType": "com.apple.wifi.managed", "PayloadVersion": 1}, label="wifi"
+        )
+    assert "com.apple.wifi.managed.SSID_STR: erwartet string, erhalten int" in errors
+    assert "com.apple.wifi.managed.Bogus: unbekannter Schlüssel" in errors
+    assert "wifi.PayloadIdentifier: Pflichtschlüssel fehlt" in missing
+    with translation.override("en"):
+        assert "wifi.PayloadIdentifier: required key missing" in schema.validate_payload(
+            {"PayloadType": "com.apple.wifi.managed", "PayloadVersion": 1}, label="wifi"
+        )
