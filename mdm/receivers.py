@@ -41,6 +41,13 @@ def users_deactivated(sender, user_ids, **kwargs):
         tasks.licences_after_commit(tenant_id)
 
 
+@receiver(user_signals.managed_user_details_changed, dispatch_uid="mdm.user_details")
+def user_details_changed(sender, changes, **kwargs):
+    """Profiles that show a changed detail ($EMAIL, $FULL_NAME, ...) are reinstalled at the
+    devices' next connect (their delivery hash differs)."""
+    tasks.push_after_commit(desired.mark_changed(profile_delivery.devices_showing(changes)))
+
+
 @receiver(enrollment_signals.terms_accepted, dispatch_uid="mdm.terms_accepted")
 def terms_accepted(sender, session, **kwargs):
     """The held-back configuration goes out now: the devices are pushed."""
