@@ -189,3 +189,26 @@ def test_a_change_no_profile_shows_makes_no_device_due(tenant, sales):
     signals.send_details_changed(ManagedUser, {user.pk: {"email"}})
     device.refresh_from_db()
     assert not device.config_due and device.push_requested_at is None
+
+
+def test_without_a_portal_name_the_reported_name_is_shown_and_followed(tenant, sales, profiles):
+    device = factories.device(tenant, name="", device_name="Alice's iPhone")
+    device.tags.add(sales)
+    poller = Poller(device)
+    assert _ssids(poller)["Device"] == "Wi-Fi on Alice's iPhone"
+
+    factories.command(device, "DeviceInformation", {"Queries": ["DeviceName"]})
+    envelope = poller.report()
+    assert envelope["Command"]["RequestType"] == "DeviceInformation"
+    envelope = poller.answer(envelope, QueryResponses={"DeviceName": "Alice's new iPhone"})
+    # In the same exchange: the profile with $DEVICE_NAME, and only it.
+    assert envelope["Command"]["RequestType"] == "InstallProfile"
+    built = plist.loads(cms.verify(envelope["Command"]["Payload"]).content)
+    assert built["PayloadContent"][0]["SSID_STR"] == "Wi-Fi on Alice's new iPhone"
+    assert not isinstance(poller.answer(envelope), dict)  # nothing else to do
+
+    # The same name reported again changes nothing.
+    factories.command(device, "DeviceInformation", {"Queries": ["DeviceName"]})
+    envelope = poller.report()
+    envelope = poller.answer(envelope, QueryResponses={"DeviceName": "Alice's new iPhone"})
+    assert not isinstance(envelope, dict)
