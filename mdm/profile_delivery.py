@@ -11,7 +11,7 @@ connect time, and by the answers: a change that reaches 10,000 devices stores no
 
 What is compared is a hash of what the device would get: the profile's ``content_hash`` and
 the values of the variables the profile uses, so renaming a user reinstalls only the profiles
-that show the name.
+that show the name (``devices_showing``: the devices a user's changed details make due).
 """
 
 import hashlib
