@@ -181,8 +181,7 @@ def follow_licence_jobs() -> int:
 @shared_task(acks_late=True)
 def reconcile_all_licences() -> int:
     """Beat (hourly): every tenant's licences against who should hold them, as a safety net
-    for changes no signal reported (a user reactivated); metadata
-    Apple did not give before."""
+    for changes no signal reported (a user reactivated); metadata Apple did not give before."""
     tenants = list(App.objects.values_list("tenant_id", flat=True).distinct())
     for tenant_id in tenants:
         assign_licences.delay(tenant_id)
