@@ -414,6 +414,12 @@ def retire_users(user_ids) -> list[int]:
     return vpp_users.mark_for_retirement(user_ids)
 
 
+def apple_ids_changed(user_ids) -> list[int]:
+    """These managed users have a new Managed Apple ID: returns the tokens for the caller to
+    run ``apple.vpp.users.update_apple_ids`` after commit (``users/update``)."""
+    return vpp_users.refresh_apple_ids(user_ids)
+
+
 def release_stale_claims() -> int:
     """Licences and users a dead worker claimed and never sent go back to be sent."""
     count = vpp_users.release_stale_claims(VppUser)

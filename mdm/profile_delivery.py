@@ -11,7 +11,7 @@ connect time, and by the answers: a change that reaches 10,000 devices stores no
 
 What is compared is a hash of what the device would get: the profile's ``content_hash`` and
 the values of the variables the profile uses, so renaming a user reinstalls only the profiles
-that show the name.
+that show the name (``devices_showing``: the devices a user's changed details make due).
 """
 
 import hashlib
@@ -91,6 +91,39 @@ def _used_variables(profile: Profile) -> list[str]:
     texts += [json.dumps(payload.values) for payload in profile.payloads.all()]
     found = {name for text in texts for name in _VARIABLE.findall(text or "")}
     return sorted(found & set(profile_variables.VARIABLES))
+
+
+# The variable each detail of a managed user fills (users.signals.DETAIL_FIELDS).
+_VARIABLE_OF_DETAIL = {
+    "username": "USERNAME",
+    "email": "EMAIL",
+    "managed_apple_id": "MANAGED_APPLE_ID",
+    "first_name": "FULL_NAME",
+    "last_name": "FULL_NAME",
+}
+
+
+def devices_showing(changes: dict):
+    """Devices of users whose changed details ({user id: field names}) fill a variable some
+    configuration profile of their tenant uses: their delivery hash may differ now. A query
+    over the tenants' profiles, none over devices x profiles."""
+    tenants: dict[int, list[int]] = {}
+    for pk, tenant_id in ManagedUser.objects.filter(pk__in=list(changes)).values_list(
+        "pk", "tenant_id"
+    ):
+        tenants.setdefault(tenant_id, []).append(pk)
+    used: dict[int, set] = {tenant_id: set() for tenant_id in tenants}
+    for profile in Profile.objects.filter(
+        tenant_id__in=list(tenants), kind=Profile.Kind.CONFIGURATION
+    ).prefetch_related("payloads"):
+        used[profile.tenant_id].update(_used_variables(profile))
+    user_ids = [
+        pk
+        for tenant_id, pks in tenants.items()
+        for pk in pks
+        if {_VARIABLE_OF_DETAIL.get(name) for name in changes[pk]} & used[tenant_id]
+    ]
+    return Device.objects.filter(user_id__in=user_ids)
 
 
 def delivery_hash(profile: Profile, variables: dict) -> str:

@@ -41,6 +41,21 @@ def users_deactivated(sender, user_ids, **kwargs):
         tasks.licences_after_commit(tenant_id)
 
 
+@receiver(user_signals.managed_user_details_changed, dispatch_uid="mdm.user_details")
+def user_details_changed(sender, changes, **kwargs):
+    """Profiles that show a changed detail ($EMAIL, $FULL_NAME, ...) are reinstalled at the
+    devices' next connect (their delivery hash differs); a new Managed Apple ID goes to Apple
+    (``users/update``) and may let licences waiting for one be sent."""
+    tasks.push_after_commit(desired.mark_changed(profile_delivery.devices_showing(changes)))
+    apple_ids = [pk for pk, names in changes.items() if "managed_apple_id" in names]
+    if apple_ids:
+        tasks.update_vpp_users_after_commit(licences.apple_ids_changed(apple_ids))
+        for tenant_id in set(
+            ManagedUser.objects.filter(pk__in=apple_ids).values_list("tenant_id", flat=True)
+        ):
+            tasks.licences_after_commit(tenant_id)
+
+
 @receiver(enrollment_signals.terms_accepted, dispatch_uid="mdm.terms_accepted")
 def terms_accepted(sender, session, **kwargs):
     """The held-back configuration goes out now: the devices are pushed."""

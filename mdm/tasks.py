@@ -122,6 +122,25 @@ def refresh_app_metadata(app_id: int) -> bool:
     return app_catalogue.refresh_metadata(app) if app else False
 
 
+def update_vpp_users_after_commit(token_ids) -> None:
+    ids = list(token_ids)
+    if ids:
+        transaction.on_commit(lambda: update_vpp_users.delay(ids))
+
+
+@shared_task(acks_late=True)
+def update_vpp_users(token_ids: list[int]) -> int:
+    """``users/update`` for Apps and Books users whose managed user has a new Managed Apple ID;
+    idempotent (what was sent is recorded), and the licence beat sends what this missed."""
+    updated = 0
+    for row in VppToken.objects.filter(pk__in=token_ids, status=VppToken.Status.VALID):
+        try:
+            updated += vpp_users.update_apple_ids(row)
+        except VppError as exc:
+            log.warning("Apps and Books users of token %s not updated: %s", row.pk, exc)
+    return updated
+
+
 @shared_task(acks_late=True)
 def retire_vpp_users(token_ids: list[int]) -> int:
     retired = 0
@@ -137,7 +156,7 @@ def retire_vpp_users(token_ids: list[int]) -> int:
 def follow_licence_jobs() -> int:
     """Beat (every few minutes): ask Apple about jobs whose notification has not come, give
     back what a dead worker claimed, and send what is still waiting (users Apple had not
-    registered yet, licences bought since)."""
+    registered yet, licences bought since, Managed Apple IDs changed while a job was open)."""
     licences.release_stale_claims()
     settled = 0
     for row in VppToken.objects.filter(
@@ -153,14 +172,16 @@ def follow_licence_jobs() -> int:
         .distinct()
     ):
         assign_licences.delay(tenant_id)
+    token_ids = vpp_users.stale_tokens()
+    if token_ids:
+        update_vpp_users.delay(token_ids)
     return settled
 
 
 @shared_task(acks_late=True)
 def reconcile_all_licences() -> int:
     """Beat (hourly): every tenant's licences against who should hold them, as a safety net
-    for changes no signal reported (a managed Apple ID edited, a user reactivated); metadata
-    Apple did not give before."""
+    for changes no signal reported (a user reactivated); metadata Apple did not give before."""
     tenants = list(App.objects.values_list("tenant_id", flat=True).distinct())
     for tenant_id in tenants:
         assign_licences.delay(tenant_id)

@@ -20,6 +20,7 @@ from .imports import csv_service
 from .imports import tasks as import_tasks
 from .imports.models import CsvImport, EntraConnection
 from .models import ManagedUser
+from .signals import changed_details, details_of, send_details_changed
 from .tags import tags_for_names
 
 
@@ -78,8 +79,10 @@ class ManagedUserSerializer(StrictModelSerializer):
 
     def update(self, instance, validated_data):
         names = validated_data.pop("tags", None)
+        before = details_of(instance)
         user = super().update(instance, validated_data)
         self._set_tags(user, names)
+        send_details_changed(ManagedUser, {user.pk: changed_details(before, user)})
         return user
 
 

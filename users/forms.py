@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from . import totp
 from .imports.models import CsvImport, EntraConnection
 from .models import ManagedUser, Tag
+from .signals import changed_details, details_of, send_details_changed
 from .tags import split_names, tags_for_names
 
 
@@ -30,6 +31,8 @@ class ManagedUserForm(forms.ModelForm):
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
+        # Taken before validation writes the new values onto the instance.
+        self.details_before = details_of(self.instance) if self.instance.pk else None
         existing = list(Tag.objects.for_tenant(tenant).values_list("name", flat=True)[:30])
         help_text = _("Separate several with commas. New tags are created.")
         if existing:
@@ -66,6 +69,9 @@ class ManagedUserForm(forms.ModelForm):
         if commit:
             user.save()
             user.tags.set(tags_for_names(self.tenant, split_names(self.cleaned_data["tag_names"])))
+            if self.details_before is not None:
+                changed = changed_details(self.details_before, user)
+                send_details_changed(ManagedUser, {user.pk: changed})
         return user
 
 

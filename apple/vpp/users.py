@@ -1,6 +1,11 @@
 """Apps and Books users (``VppUser``): one per managed user who should hold a licence, created
 with our stable ``clientUserId`` and the Managed Apple ID so Apple links them without an
-invitation (adue-protocol.md §7.5), and retired when the managed user goes.
+invitation (adue-protocol.md §7.5), updated (``users/update``) when the managed user's Managed
+Apple ID changes, and retired when the managed user goes.
+
+A registered user whose ``managed_apple_id`` differs from its managed user's is what is owed
+to Apple: ``update_apple_ids`` sends it and records the ID sent, so running it twice sends
+nothing twice, and a change it missed is found by the next run.
 
 Every request to Apple goes in the largest batches ``service/config`` allows (``maxUsers``).
 Rows are claimed with a conditional UPDATE before Apple is asked, so two workers never send the
@@ -11,9 +16,11 @@ same user twice; a worker that dies between claim and answer leaves a ``claim:``
 import uuid
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.dispatch import receiver
 from django.utils import timezone
+
+from users.models import ManagedUser
 
 from ..models import VppToken, VppUser
 from ..signals import vpp_event_settled
@@ -105,7 +112,72 @@ def retire(row: VppToken) -> int:
     return len(rows)
 
 
-def _send(row: VppToken, rows: list[VppUser], event_type: str, limit: str, request) -> None:
+def _stale(queryset):
+    """Rows whose managed user has another (non-empty) Managed Apple ID than the row."""
+    return (
+        queryset.filter(user__isnull=False)
+        .exclude(user__managed_apple_id="")
+        .exclude(managed_apple_id=F("user__managed_apple_id"))
+    )
+
+
+def refresh_apple_ids(user_ids) -> list[int]:
+    """These managed users' Managed Apple IDs changed. Users Apple has not been asked to create
+    yet take the new ID here (``users/create`` sends it); returns the tokens whose registered
+    users need ``users/update``, for the caller to run ``update_apple_ids`` after commit."""
+    rows = VppUser.objects.filter(user_id__in=list(user_ids))
+    _stale(rows.filter(status=VppUser.Status.CREATING, event_id="")).update(
+        managed_apple_id=Subquery(
+            ManagedUser.objects.filter(pk=OuterRef("user_id")).values("managed_apple_id")[:1]
+        ),
+        updated_at=timezone.now(),
+    )
+    return stale_tokens(rows)
+
+
+def stale_tokens(rows=None) -> list[int]:
+    """Valid tokens with registered users whose Managed Apple ID Apple has yet to get."""
+    rows = VppUser.objects.all() if rows is None else rows
+    stale = _stale(
+        rows.filter(status=VppUser.Status.REGISTERED, token__status=VppToken.Status.VALID)
+    )
+    return sorted(set(stale.values_list("token_id", flat=True)))
+
+
+def update_apple_ids(row: VppToken) -> int:
+    """Send ``users/update`` for the token's registered users whose managed user has another
+    Managed Apple ID than Apple was given; returns how many. A user whose last job is still
+    open waits for the next run (``mdm.tasks.follow_licence_jobs``)."""
+    _marker, rows = claim(
+        _stale(VppUser.objects.filter(token=row, status=VppUser.Status.REGISTERED))
+    )
+    current = dict(
+        ManagedUser.objects.filter(pk__in=[v.user_id for v in rows]).values_list(
+            "pk", "managed_apple_id"
+        )
+    )
+    for v in rows:
+        v.managed_apple_id = current.get(v.user_id) or v.managed_apple_id
+    _send(
+        row,
+        rows,
+        "USER_UPDATE",
+        "maxUsers",
+        lambda client, batch: client.update_users(
+            [
+                {"clientUserId": v.client_user_id, "managedAppleId": v.managed_apple_id}
+                for v in batch
+            ]
+        ),
+        # What Apple has now: a second run finds nothing to send.
+        sent=lambda batch: VppUser.objects.bulk_update(batch, ["managed_apple_id"]),
+    )
+    return len(rows)
+
+
+def _send(
+    row: VppToken, rows: list[VppUser], event_type: str, limit: str, request, sent=None
+) -> None:
     if not rows:
         return
     with client_for(row.token) as client:
@@ -116,6 +188,8 @@ def _send(row: VppToken, rows: list[VppUser], event_type: str, limit: str, reque
             except VppError:
                 VppUser.objects.filter(pk__in=ids).update(event_id="")  # the next run sends them
                 raise
+            if sent is not None:
+                sent(batch)
             VppUser.objects.filter(pk__in=ids).update(event_id=event.event_id if event else "")
 
 
@@ -129,8 +203,8 @@ def release_stale_claims(model, now=None) -> int:
 
 @receiver(vpp_event_settled, dispatch_uid="apple.vpp_users")
 def apply_event(sender, event, assignments=None, **kwargs) -> None:
-    """A user job settled: the users it covered are registered or retired, or failed with
-    Apple's reason."""
+    """A user job settled: the users it covered are registered, updated or retired, or failed
+    with Apple's reason."""
     if not event.event_type.startswith("USER_"):
         return
     rows = VppUser.objects.filter(event_id=event.event_id)
@@ -141,7 +215,11 @@ def apply_event(sender, event, assignments=None, **kwargs) -> None:
         failure = failed.get(user.client_user_id)
         if failure is None and event.status == event.Status.FAILED and not failed:
             failure = (None, "; ".join(str(f) for f in event.failures)[:300])
-        if failure is not None:
+        if event.event_type == "USER_UPDATE":
+            # Apple keeps the user (with its former ID) when an update fails: still usable,
+            # with the reason shown; another change of the ID tries again.
+            user.error_number, user.error_text = failure or (None, "")
+        elif failure is not None:
             user.status = VppUser.Status.FAILED
             user.error_number, user.error_text = failure
         elif user.status == VppUser.Status.CREATING:

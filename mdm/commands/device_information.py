@@ -89,6 +89,10 @@ class DeviceInformation(CommandType):
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     raise ResultError(f"{key} must be a number")
                 fields[field] = float(value)
+        if not device.name and fields.get("device_name", device.device_name) != device.device_name:
+            # Without a portal name, $DEVICE_NAME is the device's own: profiles showing it are
+            # reinstalled (mdm.profile_delivery compares what they would show).
+            fields["config_due"] = True
         type(device).objects.filter(pk=device.pk).update(**fields)
         for field, value in fields.items():
             setattr(device, field, value)

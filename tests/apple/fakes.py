@@ -1,12 +1,14 @@
 """A local stand-in for Apple's Apps and Books API (v2): real HTTP on loopback, the documented
 JSON, paging, a 429 with Retry-After, errorNumber answers and another MDM's mdmInfo.
 
-Users and licences behave like Apple's: ``users/create`` registers users, ``assets/associate``
-takes a licence per (asset, clientUserId) while the asset has one available and fails the rest
-per user with an ``errorNumber`` (unknown or retired user, none left, or whatever
-``user_errors`` says), ``assets/disassociate`` and ``users/retire`` give licences back. Every job
-is an event that finishes at once or when the test says (``events_finish_at_once``,
-``finish_events``); ``notification(event_id)`` is the ASSET_MANAGEMENT body Apple would post.
+Users and licences behave like Apple's: ``users/create`` registers users, ``users/update``
+changes a registered user's ``managedAppleId``/``email`` (``updates`` lists what it applied; an
+unknown or retired user fails with its errorNumber), ``assets/associate`` takes a licence per
+(asset, clientUserId) while the asset has one available and fails the rest per user with an
+``errorNumber`` (unknown or retired user, none left, or whatever ``user_errors`` says),
+``assets/disassociate`` and ``users/retire`` give licences back. Every job is an event that
+finishes at once or when the test says (``events_finish_at_once``, ``finish_events``);
+``notification(event_id)`` is the ASSET_MANAGEMENT body Apple would post.
 ``duplicate_associations`` counts licences asked for a user who already held one.
 """
 
@@ -72,6 +74,7 @@ class FakeVpp:
         # clientUserId or managedAppleId -> the failure every job answers for that user
         self.user_errors: dict[str, dict] = {}
         self.duplicate_associations = 0
+        self.updates: list[dict] = []  # the users/update items applied, in order
         self.lock = threading.Lock()
         # The content metadata lookup (``metadata_url``): adamId -> Apple's lockup item.
         self.metadata = {
@@ -283,7 +286,13 @@ class FakeVpp:
                     fail(cid, error)
                     continue
                 user = self.user(cid)
-                if user is None:
+                if path == "users/update":
+                    # Only a registered user can be updated: its new email/managedAppleId.
+                    if user is None or user["status"] == "Retired":
+                        fail(cid, USER_NOT_FOUND if user is None else USER_RETIRED)
+                        continue
+                    self.updates.append(dict(item))
+                elif user is None:
                     user = {"clientUserId": cid, "userId": uuid.uuid4().hex[:16]}
                     self.users.append(user)
                 user.update({k: v for k, v in item.items() if k != "clientUserId"})

@@ -7,6 +7,7 @@ import pytest
 from tests import factories
 from tests.apple.conftest import fake_vpp  # noqa: F401  (the Apps and Books fake)
 from tests.enrollment.conftest import address, enrolled, make_device, ready_tenant  # noqa: F401
+from tests.users.conftest import connection, graph  # noqa: F401  (the Entra ID fake)
 
 
 @pytest.fixture

@@ -341,6 +341,7 @@ def _write(
 ) -> None:
     through = ManagedUser.tags.through
     new_users, new_tags, updated, updated_tags = [], [], [], []
+    details = {}  # user id -> the DETAIL_FIELDS this row changes
     update_fields = [FIELDS[c] for c in columns if c in FIELDS]
     for row in rows:
         user = existing.get(row.username.lower())
@@ -353,14 +354,17 @@ def _write(
             )
             new_tags.append(tags.ids_for(row.values.get("tags", "")))
         else:
+            before = signals.details_of(user)
             for name, value in values.items():
                 setattr(user, name, value)
+            details[user.pk] = signals.changed_details(before, user)
             updated.append(user)
             if "tags" in columns:
                 updated_tags.append((user, tags.ids_for(row.values.get("tags", ""))))
     created = ManagedUser.objects.bulk_create(new_users)
     if updated and update_fields:
         ManagedUser.objects.bulk_update(updated, update_fields)
+        signals.send_details_changed(ManagedUser, details)
     if updated_tags:
         through.objects.filter(manageduser_id__in=[u.pk for u, _ in updated_tags]).delete()
     links = [

@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from users.models import ManagedUser
-from users.signals import managed_users_deactivated
+from users.signals import DETAIL_FIELDS, managed_users_deactivated, send_details_changed
 
 from .graph import DeltaExpired, GraphClient, GraphError
 from .models import EntraConnection
@@ -117,7 +117,12 @@ def _values(connection: EntraConnection, entra_user: dict, existing: ManagedUser
     return values
 
 
-def upsert(connection: EntraConnection, entra_user: dict, counts: dict) -> ManagedUser:
+def upsert(
+    connection: EntraConnection, entra_user: dict, counts: dict, details: dict | None = None
+) -> ManagedUser:
+    """Create or update the user of ``entra_user``. The details it changes of an existing user
+    go into ``details`` (user id -> field names) for one signal per sync; without it, the
+    signal is sent at once."""
     tenant = connection.tenant
     user = ManagedUser.objects.filter(
         tenant=tenant, source=ManagedUser.Source.ENTRA, external_id=entra_user["id"]
@@ -140,6 +145,11 @@ def upsert(connection: EntraConnection, entra_user: dict, counts: dict) -> Manag
             setattr(user, name, value)
         user.save(update_fields=[*changed, "updated_at"])
         counts["updated"] += 1
+        names = frozenset(changed) & frozenset(DETAIL_FIELDS)
+        if details is None:
+            send_details_changed(ManagedUser, {user.pk: names})
+        elif names:
+            details[user.pk] = names
     return user
 
 
@@ -170,11 +180,13 @@ def _read(connection: EntraConnection, client: GraphClient) -> tuple[str, list[d
         return "full (delta link expired)", changes, link
 
 
-def _apply_delta(connection: EntraConnection, changes: list[dict], counts: dict) -> None:
+def _apply_delta(
+    connection: EntraConnection, changes: list[dict], counts: dict, details: dict
+) -> None:
     removed = [c["id"] for c in changes if "@removed" in c]
     for change in changes:
         if "@removed" not in change:
-            upsert(connection, change, counts)
+            upsert(connection, change, counts, details)
     _deactivate(connection, removed, counts)
 
 
@@ -201,11 +213,13 @@ def sync(connection: EntraConnection, *, interactive: bool = False) -> dict:
         )
         raise
     counts = {"created": 0, "updated": 0, "deactivated": 0, "mode": mode}
+    details: dict = {}  # user id -> changed DETAIL_FIELDS, one signal for the whole run
     with transaction.atomic():
         if mode == "delta":
-            _apply_delta(connection, users, counts)
+            _apply_delta(connection, users, counts, details)
         else:
-            _full_from(connection, users, counts)
+            _full_from(connection, users, counts, details)
+        send_details_changed(ManagedUser, details)
         connection.delta_link = link
         connection.last_sync_at = timezone.now()
         connection.last_result, connection.last_error = counts, ""
@@ -216,12 +230,12 @@ def sync(connection: EntraConnection, *, interactive: bool = False) -> dict:
     return counts
 
 
-def _full_from(connection: EntraConnection, users: list[dict], counts: dict) -> None:
+def _full_from(connection: EntraConnection, users: list[dict], counts: dict, details: dict) -> None:
     """A full user list (initial delta round or group members): upsert all, deactivate the
     rest."""
     present = [u for u in users if "@removed" not in u]
     for entra_user in present:
-        upsert(connection, entra_user, counts)
+        upsert(connection, entra_user, counts, details)
     seen = {u["id"] for u in present}
     gone = (
         ManagedUser.objects.filter(tenant=connection.tenant, source=ManagedUser.Source.ENTRA)
