@@ -257,12 +257,18 @@ class _Connection:
     def _read(self) -> bytes:
         """All that has arrived (a TLS read returns one record), so that requests sent
         together are seen together, as concurrent streams."""
-        chunks = [self.sock.recv(65536)]
+        try:
+            chunks = [self.sock.recv(65536)]
+        except (OSError, ValueError):  # closed by stop() meanwhile
+            return b""
         size = len(chunks[0])
         while chunks[-1] and size < 1 << 20:
-            if not (self.sock.pending() or select.select([self.sock], [], [], 0)[0]):
+            try:
+                if not (self.sock.pending() or select.select([self.sock], [], [], 0)[0]):
+                    break
+                chunks.append(self.sock.recv(65536))
+            except (OSError, ValueError):  # closed by stop() meanwhile: what arrived is all
                 break
-            chunks.append(self.sock.recv(65536))
             size += len(chunks[-1])
         return b"".join(chunks)
 

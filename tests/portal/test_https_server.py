@@ -1,10 +1,12 @@
 """The embedded default serves HTTPS with its local CA, and clients that trust it connect."""
 
+import ssl
+
 import httpx
 
 
 def test_live_server_speaks_https_with_local_ca(live_tls_server):
-    with httpx.Client(verify=live_tls_server.ca_path) as client:
+    with httpx.Client(verify=ssl.create_default_context(cafile=live_tls_server.ca_path)) as client:
         response = client.get(f"{live_tls_server.url}/login/")
     assert response.status_code == 200
     assert "Sign in" in response.text
