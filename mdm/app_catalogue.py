@@ -17,9 +17,8 @@ from apple.models import VppAsset, VppUser
 from apple.vpp import metadata
 from users.tags import tags_for_names
 
-from . import app_configuration, app_reach, desired, queue
-from .app_installations import install_arguments
-from .commands.applications import InstallApplication, RemoveApplication
+from . import app_configuration, app_delivery, app_reach, desired, queue
+from .commands.applications import RemoveApplication
 from .models import App, AppInstallation, Device, Licence
 
 DEFAULT_SETTINGS = {
@@ -169,15 +168,7 @@ def update_settings(app: App, *, tags=None, devices=None, **changes) -> list[int
         setattr(app, key, changes[key])
     app.save(update_fields=[*fields, "updated_at"])
     if RESENT & set(fields):
-        for installation in AppInstallation.objects.filter(
-            app=app, state__in=(AppInstallation.State.INSTALLED, AppInstallation.State.INSTALLING)
-        ).select_related("device"):
-            if installation.device.is_manageable:
-                installation.command = queue.enqueue(
-                    installation.device, InstallApplication(install_arguments(app))
-                )
-                installation.state = AppInstallation.State.QUEUED
-                installation.save(update_fields=["command", "state", "updated_at"])
+        app_delivery.resend(AppInstallation.objects.filter(app=app))
     _set_relations(app, tags, devices)
     return desired.mark_changed(app_reach.devices_reached(app))
 

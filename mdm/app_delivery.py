@@ -11,6 +11,7 @@ devices × apps up front.
 
 from django.db.models import Q
 
+from users import variables
 from users.models import ManagedUser, Tag
 
 from . import desired, queue
@@ -65,6 +66,43 @@ def _install(device, app: App, installation: AppInstallation | None) -> None:
         return
     installation.state, installation.error, installation.command = state, error, command
     installation.save(update_fields=["state", "error", "command", "updated_at"])
+
+
+def resend(installations) -> list[int]:
+    """InstallApplication again for those of ``installations`` (a queryset) that are installed
+    or installing on a manageable device: new flags or configuration values reach the app.
+    Returns the devices to push."""
+    pushed = []
+    for installation in installations.filter(
+        state__in=(Installation.INSTALLED, Installation.INSTALLING)
+    ).select_related("device", "app"):
+        if installation.device.is_manageable:
+            installation.command = queue.enqueue(
+                installation.device, InstallApplication(install_arguments(installation.app))
+            )
+            installation.state = Installation.QUEUED
+            installation.save(update_fields=["command", "state", "updated_at"])
+            pushed.append(installation.device_id)
+    return pushed
+
+
+def resend_for_details(changes: dict) -> list[int]:
+    """Managed users' changed details ({user id: field names}): the apps on their devices whose
+    configuration shows a changed value ($EMAIL, ...) go out again, filled in anew. Returns the
+    devices to push."""
+    apps_by_user: dict[int, list[int]] = {}
+    installations = AppInstallation.objects.filter(device__user_id__in=list(changes))
+    configurations = dict(
+        App.objects.filter(pk__in=installations.values("app_id")).values_list("pk", "configuration")
+    )
+    for user_id, app_id in installations.values_list("device__user_id", "app_id").distinct():
+        filled = {variables.FILLED_BY.get(name) for name in changes[user_id]}
+        if filled & variables.used_variables(configurations.get(app_id) or {}):
+            apps_by_user.setdefault(user_id, []).append(app_id)
+    pushed = []
+    for user_id, app_ids in apps_by_user.items():
+        pushed += resend(installations.filter(device__user_id=user_id, app_id__in=app_ids))
+    return pushed
 
 
 def _remove(device, installation: AppInstallation) -> None:

@@ -93,16 +93,6 @@ def _used_variables(profile: Profile) -> list[str]:
     return sorted(found & set(profile_variables.VARIABLES))
 
 
-# The variable each detail of a managed user fills (users.signals.DETAIL_FIELDS).
-_VARIABLE_OF_DETAIL = {
-    "username": "USERNAME",
-    "email": "EMAIL",
-    "managed_apple_id": "MANAGED_APPLE_ID",
-    "first_name": "FULL_NAME",
-    "last_name": "FULL_NAME",
-}
-
-
 def devices_showing(changes: dict):
     """Devices of users whose changed details ({user id: field names}) fill a variable some
     configuration profile of their tenant uses: their delivery hash may differ now. A query
@@ -121,7 +111,7 @@ def devices_showing(changes: dict):
         pk
         for tenant_id, pks in tenants.items()
         for pk in pks
-        if {_VARIABLE_OF_DETAIL.get(name) for name in changes[pk]} & used[tenant_id]
+        if {profile_variables.FILLED_BY.get(name) for name in changes[pk]} & used[tenant_id]
     ]
     return Device.objects.filter(user_id__in=user_ids)
 

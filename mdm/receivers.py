@@ -12,7 +12,7 @@ from enrollment.models import Profile
 from users import signals as user_signals
 from users.models import ManagedUser, Tag, Tenant
 
-from . import desired, licences, profile_delivery, removal, tasks
+from . import app_delivery, desired, licences, profile_delivery, removal, tasks
 from .models import App, Device
 
 
@@ -44,9 +44,11 @@ def users_deactivated(sender, user_ids, **kwargs):
 @receiver(user_signals.managed_user_details_changed, dispatch_uid="mdm.user_details")
 def user_details_changed(sender, changes, **kwargs):
     """Profiles that show a changed detail ($EMAIL, $FULL_NAME, ...) are reinstalled at the
-    devices' next connect (their delivery hash differs); a new Managed Apple ID goes to Apple
-    (``users/update``) and may let licences waiting for one be sent."""
+    devices' next connect (their delivery hash differs), and apps whose configuration shows
+    one are sent again; a new Managed Apple ID goes to Apple (``users/update``) and may let
+    licences waiting for one be sent."""
     tasks.push_after_commit(desired.mark_changed(profile_delivery.devices_showing(changes)))
+    tasks.push_after_commit(app_delivery.resend_for_details(changes))
     apple_ids = [pk for pk, names in changes.items() if "managed_apple_id" in names]
     if apple_ids:
         tasks.update_vpp_users_after_commit(licences.apple_ids_changed(apple_ids))

@@ -9,6 +9,14 @@ a ``$NAME`` that would otherwise reach the device unreplaced.
 import re
 
 VARIABLES = ("USERNAME", "EMAIL", "MANAGED_APPLE_ID", "FULL_NAME", "DEVICE_NAME")
+# The variable each field of a managed user fills (``users.signals.DETAIL_FIELDS``).
+FILLED_BY = {
+    "username": "USERNAME",
+    "email": "EMAIL",
+    "managed_apple_id": "MANAGED_APPLE_ID",
+    "first_name": "FULL_NAME",
+    "last_name": "FULL_NAME",
+}
 # ``$`` followed by a name; ``$$`` is a literal dollar sign.
 _PATTERN = re.compile(r"\$(\$|[A-Z][A-Z0-9_]*)")
 
@@ -22,6 +30,16 @@ def unknown_variables(value_tree) -> list[str]:
             if name != "$" and name not in VARIABLES and f"${name}" not in found:
                 found.append(f"${name}")
     return found
+
+
+def used_variables(value_tree) -> set[str]:
+    """The known variables that occur in the strings of ``value_tree``."""
+    return {
+        match.group(1)
+        for text in _strings(value_tree)
+        for match in _PATTERN.finditer(text)
+        if match.group(1) in VARIABLES
+    }
 
 
 def substitute(value_tree, variables: dict):

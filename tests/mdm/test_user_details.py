@@ -212,3 +212,36 @@ def test_without_a_portal_name_the_reported_name_is_shown_and_followed(tenant, s
     envelope = poller.report()
     envelope = poller.answer(envelope, QueryResponses={"DeviceName": "Alice's new iPhone"})
     assert not isinstance(envelope, dict)
+
+
+def test_email_edited_sends_again_the_apps_whose_configuration_shows_it(admin_client, tenant):
+    from mdm.models import AppInstallation
+
+    user = factories.managed_user(tenant, username="bob", email="bob@old.example")
+    device = factories.device(tenant, user=user)
+    showing = factories.app(tenant, configuration={"account": "$EMAIL", "server": "mail.example"})
+    plain = factories.app(tenant, configuration={"server": "mail.example"})
+    named = factories.app(tenant, configuration={"greeting": "Hello $FULL_NAME"})
+    for app in (showing, plain, named):
+        AppInstallation.objects.create(
+            tenant=tenant, device=device, app=app, state=AppInstallation.State.INSTALLED
+        )
+
+    response = admin_client.post(
+        reverse("users:edit", args=[user.pk]), _form_data(user, email="bob@new.example")
+    )
+    assert response.status_code == 302
+    sent = Command.objects.filter(device=device, request_type="InstallApplication")
+    assert [c.arguments["iTunesStoreID"] for c in sent] == [int(showing.adam_id)]
+    assert AppInstallation.objects.get(app=showing).state == AppInstallation.State.QUEUED
+    assert AppInstallation.objects.get(app=plain).state == AppInstallation.State.INSTALLED
+    # Filled in when it goes out: the new address.
+    envelope = Poller(device).report()
+    while envelope["Command"]["RequestType"] != "InstallApplication":
+        envelope = Poller(device).answer(envelope)
+    assert envelope["Command"]["Configuration"] == {
+        "account": "bob@new.example",
+        "server": "mail.example",
+    }
+    device.refresh_from_db()
+    assert device.push_requested_at is not None
