@@ -135,11 +135,16 @@ class ApnsPeer:
                 self.handshake_failures += 1
             _close_gently(sock)
             return
+        try:
+            der = sock.getpeercert(binary_form=True)
+        except (AttributeError, ValueError, OSError):  # stop() closed it after the handshake
+            sock.close()
+            return
         with self._lock:
             self.connections += 1
             number = self.connections
         try:
-            _Connection(self, sock, number).run()
+            _Connection(self, sock, number, der).run()
         except (OSError, ssl.SSLError):
             pass  # the client went away
         finally:
@@ -202,9 +207,9 @@ def _close_gently(sock: ssl.SSLSocket) -> None:
 class _Connection:
     """One client connection: h2 state, delayed answers, the drop rule, the statistics."""
 
-    def __init__(self, peer: ApnsPeer, sock: ssl.SSLSocket, number: int):
+    def __init__(self, peer: ApnsPeer, sock: ssl.SSLSocket, number: int, der: bytes):
         self.peer, self.sock, self.number = peer, sock, number
-        certificate = x509.load_der_x509_certificate(sock.getpeercert(binary_form=True))
+        certificate = x509.load_der_x509_certificate(der)
         uid = certificate.subject.get_attributes_for_oid(NameOID.USER_ID)
         self.topic = uid[0].value if uid else ""
         pem = certificate.public_bytes(serialization.Encoding.PEM)
