@@ -50,13 +50,7 @@ def login(request, number: int):
                 # Django's redirect classes refuse custom schemes, so the header is set directly.
                 response["Location"] = f"{CALLBACK}?{urlencode({'access-token': raw})}"
                 return response
-            if result.throttled:
-                status, error = 429, _("Too many failed sign-ins. Please wait and try again.")
-            elif result.needs_code:
-                needs_code = True
-                error = _("Enter the code from your authenticator app.")
-            else:
-                status, error = 401, _("The user name or password is not correct.")
+            status, error, needs_code = web_login.refusal(result)
         else:
             status, error = 400, _("Please fill in user name and password.")
     else:

@@ -6,6 +6,8 @@ which part was wrong (unknown user, no password, wrong password, wrong code).
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from users.models import ManagedUser
 from users.throttle import Throttle, fold
 
@@ -20,6 +22,16 @@ class LoginResult:
     user: ManagedUser | None = None
     needs_code: bool = False
     throttled: bool = False
+
+
+def refusal(result: LoginResult) -> tuple[int, str, bool]:
+    """What a sign-in page answers for a failed ``authenticate``: (HTTP status, message,
+    whether to ask for the authenticator code)."""
+    if result.throttled:
+        return 429, _("Too many failed sign-ins. Please wait and try again."), False
+    if result.needs_code:
+        return 200, _("Enter the code from your authenticator app."), True
+    return 401, _("The user name or password is not correct."), False
 
 
 def find_user(tenant, identifier: str) -> ManagedUser | None:

@@ -70,12 +70,7 @@ def login(request, number: int):
                 }
                 record(f"user:{result.user.username}", "selfservice.login", result.user)
                 return redirect("enduser-apps:index", number=number)
-            if result.throttled:
-                status, error = 429, _("Too many failed sign-ins. Please wait and try again.")
-            elif result.needs_code:
-                needs_code, error = True, _("Enter the code from your authenticator app.")
-            else:
-                status, error = 401, _("The user name or password is not correct.")
+            status, error, needs_code = web_login.refusal(result)
         else:
             status, error = 400, _("Please fill in user name and password.")
     else:
