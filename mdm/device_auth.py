@@ -210,55 +210,79 @@ def session_of(identity: DeviceIdentity) -> EnrollmentSession:
     return session
 
 
-# The session with its user, tenant and whether it accepted the terms in force: compiled once
-# per thread and connection, like the device lookup below.
-_SESSION_MODELS = (EnrollmentSession, ManagedUser, Tenant)
-_PUBLIC_ID = uuid.UUID(int=0x424242)
-_compiled_session = threading.local()
+class _CompiledRow:
+    """A one-row ORM query compiled once per thread and database connection (building the
+    ORM's SQL costs more than running it). ``build`` makes the queryset with marker values in
+    place of the real ones; ``row`` swaps them per call."""
+
+    def __init__(self, build):
+        self._build, self._local = build, threading.local()
+
+    def _compiled(self):
+        connection = connections[DEFAULT_DB_ALIAS]
+        cached = getattr(self._local, "value", None)
+        if cached is None or cached[0] is not connection:
+            compiler = self._build().query.get_compiler(connection=connection)
+            sql, params = compiler.as_sql()
+            columns = [column[0] for column in compiler.select[: compiler.col_count]]
+            converters = compiler.get_converters(columns)
+            cached = (connection, compiler, converters, sql, list(params))
+            self._local.value = cached
+        return cached
+
+    def row(self, replace) -> tuple | None:
+        """The row (converted as the ORM would) or None; ``replace(param, connection)`` gives
+        the value to send for each parameter of the compiled SQL."""
+        connection, compiler, converters, sql, template = self._compiled()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [replace(p, connection) for p in template])
+            rows = cursor.fetchall()
+        if not rows:
+            return None
+        return next(compiler.apply_converters(rows, converters)) if converters else rows[0]
 
 
 def _attnames(model) -> tuple[str, ...]:
     return tuple(f.attname for f in model._meta.concrete_fields)
 
 
-def _session_lookup():
-    connection = connections[DEFAULT_DB_ALIAS]
-    cached = getattr(_compiled_session, "value", None)
-    if cached is None or cached[0] is not connection:
-        public_id = EnrollmentSession._meta.get_field("public_id")
-        queryset = (
-            EnrollmentSession.objects.filter(tenant_id=_TENANT, public_id=_PUBLIC_ID)
-            .annotate(terms_accepted=terms.accepted_expression())
-            .order_by()  # public_id is unique
-            .values_list(
-                *_attnames(EnrollmentSession),
-                *(f"user__{name}" for name in _attnames(ManagedUser)),
-                *(f"tenant__{name}" for name in _attnames(Tenant)),
-                "terms_accepted",
-            )[:1]
-        )
-        compiler = queryset.query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        columns = [column[0] for column in compiler.select[: compiler.col_count]]
-        converters = compiler.get_converters(columns)
-        marker = public_id.get_db_prep_value(_PUBLIC_ID, connection)
-        cached = (connection, compiler, converters, sql, list(params), public_id, marker)
-        _compiled_session.value = cached
-    return cached
+# The session with its user, tenant and whether it accepted the terms in force.
+_SESSION_MODELS = (EnrollmentSession, ManagedUser, Tenant)
+_PUBLIC_ID = uuid.UUID(int=0x424242)
+_PUBLIC_ID_FIELD = EnrollmentSession._meta.get_field("public_id")
+
+
+def _session_query():
+    return (
+        EnrollmentSession.objects.filter(tenant_id=_TENANT, public_id=_PUBLIC_ID)
+        .annotate(terms_accepted=terms.accepted_expression())
+        .order_by()  # public_id is unique
+        .values_list(
+            *_attnames(EnrollmentSession),
+            *(f"user__{name}" for name in _attnames(ManagedUser)),
+            *(f"tenant__{name}" for name in _attnames(Tenant)),
+            "terms_accepted",
+        )[:1]
+    )
+
+
+_session_row = _CompiledRow(_session_query)
 
 
 def _load_session(tenant_id: int, public_id: uuid.UUID | None) -> EnrollmentSession | None:
     if public_id is None:
         return None
-    connection, compiler, converters, sql, template, field, marker = _session_lookup()
-    prepared = field.get_db_prep_value(public_id, connection)
-    params = [tenant_id if p == _TENANT else prepared if p == marker else p for p in template]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if not rows:
+
+    def replace(param, connection):
+        if param == _TENANT:
+            return tenant_id
+        if param == _PUBLIC_ID_FIELD.get_db_prep_value(_PUBLIC_ID, connection):
+            return _PUBLIC_ID_FIELD.get_db_prep_value(public_id, connection)
+        return param
+
+    row = _session_row.row(replace)
+    if row is None:
         return None
-    row = next(compiler.apply_converters(rows, converters)) if converters else rows[0]
     objects, start = [], 0
     for model in _SESSION_MODELS:
         names = _attnames(model)
@@ -271,8 +295,7 @@ def _load_session(tenant_id: int, public_id: uuid.UUID | None) -> EnrollmentSess
     return session
 
 
-# What a device request needs of its enrollment; the lookup below is compiled once per thread
-# and connection (building the ORM's SQL cost more than running it).
+# What a device request needs of its enrollment, in one compiled lookup (``_CompiledRow``).
 _DEVICE_FIELDS = tuple(
     f.attname
     for f in Device._meta.concrete_fields
@@ -313,45 +336,34 @@ _SESSION_FIELDS = tuple(
     }
 )
 _TENANT, _ENROLLMENT = -424242, "\x01enrollment-id"
-_compiled = threading.local()
 
 
-def _lookup():
-    connection = connections[DEFAULT_DB_ALIAS]
-    cached = getattr(_compiled, "value", None)
-    if cached is None or cached[0] is not connection:
-        # Whether any command is open, so an idle poll of an idle device needs no second query.
-        open_commands = Command.objects.filter(device=OuterRef("pk"), status__in=Command.OPEN)
-        queryset = (
-            Device.objects.filter(tenant_id=_TENANT, enrollment_id=_ENROLLMENT)
-            .annotate(has_open_commands=Exists(open_commands))
-            .order_by()  # EnrollmentID is unique: no sort, and the planner takes its index
-            .values_list(
-                *_DEVICE_FIELDS,
-                "has_open_commands",
-                *(f"session__{name}" for name in _SESSION_FIELDS),
-            )[:1]
-        )
-        compiler = queryset.query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        columns = [column[0] for column in compiler.select[: compiler.col_count]]
-        converters = compiler.get_converters(columns)
-        cached = (connection, compiler, converters, sql, list(params))
-        _compiled.value = cached
-    return cached
+def _device_query():
+    # Whether any command is open, so an idle poll of an idle device needs no second query.
+    open_commands = Command.objects.filter(device=OuterRef("pk"), status__in=Command.OPEN)
+    return (
+        Device.objects.filter(tenant_id=_TENANT, enrollment_id=_ENROLLMENT)
+        .annotate(has_open_commands=Exists(open_commands))
+        .order_by()  # EnrollmentID is unique: no sort, and the planner takes its index
+        .values_list(
+            *_DEVICE_FIELDS,
+            "has_open_commands",
+            *(f"session__{name}" for name in _SESSION_FIELDS),
+        )[:1]
+    )
+
+
+_device_row = _CompiledRow(_device_query)
 
 
 def _load_device(tenant_id: int, enrollment_id: str) -> Device | None:
-    connection, compiler, converters, sql, template = _lookup()
-    params = [
-        tenant_id if p == _TENANT else enrollment_id if p == _ENROLLMENT else p for p in template
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if not rows:
+    row = _device_row.row(
+        lambda p, connection: (
+            tenant_id if p == _TENANT else enrollment_id if p == _ENROLLMENT else p
+        )
+    )
+    if row is None:
         return None
-    row = next(compiler.apply_converters(rows, converters)) if converters else rows[0]
     split = len(_DEVICE_FIELDS)
     device = Device.from_db(DEFAULT_DB_ALIAS, _DEVICE_FIELDS, row[:split])
     device.has_open_commands = bool(row[split])
