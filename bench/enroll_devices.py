@@ -52,22 +52,49 @@ TARGET_CPU_MS = 25
 TARGET_CHECKIN_QUERIES = 5
 
 
-# What the eager Celery tasks of the current request thread did (production runs them in
-# workers, off the request path): their statements and thread CPU.
-TASKS = threading.local()
+# The statements of the current request thread (``sent``, their SQL in ``texts``) and what its
+# eager Celery tasks did (production runs them in workers, off the request path): their
+# statements and thread CPU.
+STATS = threading.local()
+
+
+def _sent(sql: str) -> None:
+    if getattr(STATS, "texts", None) is not None:
+        STATS.texts.append(sql)
+
+
+def count_statements() -> None:
+    """Counts BEGIN/COMMIT/ROLLBACK as Django sends them. Statements are counted by an execute
+    wrapper (``QueryCounter``); Django's debug cursor would format every statement's parameters
+    and add that CPU to the server's figure."""
+    from django.db.backends.base import base
+
+    original = base.debug_transaction
+
+    @contextlib.contextmanager
+    def counted(connection, sql):
+        _sent(sql)
+        with original(connection, sql):
+            yield
+
+    base.debug_transaction = counted
+
+
+def _wrapper(execute, sql, params, many, context):
+    _sent(sql)
+    return execute(sql, params, many, context)
 
 
 def count_tasks() -> None:
     from celery.signals import task_postrun, task_prerun
-    from django.db import connection
 
     def started(**kwargs):
-        TASKS.started = (len(connection.queries_log), time.thread_time())
+        STATS.task_started = (len(STATS.texts), time.thread_time())
 
     def finished(**kwargs):
-        queries, cpu = TASKS.started
-        TASKS.statements += len(connection.queries_log) - queries
-        TASKS.cpu += time.thread_time() - cpu
+        statements, cpu = STATS.task_started
+        STATS.task_statements += len(STATS.texts) - statements
+        STATS.task_cpu += time.thread_time() - cpu
 
     task_prerun.connect(started, weak=False)
     task_postrun.connect(finished, weak=False)
@@ -86,7 +113,6 @@ class QueryCounter:
 
     def __call__(self, environ, start_response):
         from django.db import connection
-        from django.test.utils import CaptureQueriesContext
 
         key = environ.get("PATH_INFO", "")
         if key == "/mdm/checkin":
@@ -96,15 +122,17 @@ class QueryCounter:
             with contextlib.suppress(Exception):  # malformed bodies count under the path
                 key = f"check-in {plistlib.loads(body).get('MessageType')}"
         started = time.thread_time()
-        TASKS.statements, TASKS.cpu = 0, 0.0
-        with CaptureQueriesContext(connection) as captured:
-            result = list(self.app(environ, start_response))
+        STATS.texts, STATS.task_statements, STATS.task_cpu = [], 0, 0.0
+        try:
+            with connection.execute_wrapper(_wrapper):
+                result = list(self.app(environ, start_response))
+        finally:
+            statements, STATS.texts = STATS.texts, None
         cpu = time.thread_time() - started
-        statements = [q["sql"] for q in captured.captured_queries]
         plain = sum(1 for sql in statements if sql not in ("BEGIN", "COMMIT"))
         with self.lock:
             self.counts[key].append(
-                (time.time(), len(statements), plain, cpu, TASKS.statements, TASKS.cpu)
+                (time.time(), len(statements), plain, cpu, STATS.task_statements, STATS.task_cpu)
             )
             self.samples[key] = statements
         return result
@@ -144,6 +172,7 @@ def instrumented_app():
     logging.disable(logging.WARNING)  # per-request audit and task lines would drown the figures
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     counter = QueryCounter(get_wsgi_application())
+    count_statements()
     count_tasks()
     return counter, PasswordTimer()
 
