@@ -28,13 +28,6 @@ class Reply:
         return response
 
 
-def device_endpoint(view):
-    """Marks a view that devices call and that needs no session, user, CSRF check, locale or
-    messages: ``portal.device_requests`` calls it without that middleware."""
-    view.device_endpoint = True
-    return view
-
-
 def unrecognized(description: str) -> Reply:
     """Apple's way (iOS 17+) to say "I do not know this enrollment": the device unenrolls (§3.3,
     schema ``mdm/errors/unrecognized.device.yaml``). Every refusal of a device uses it."""

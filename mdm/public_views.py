@@ -15,7 +15,7 @@ from users.models import Tenant
 
 from . import checkin, connect, metrics
 from .device_auth import DeviceAuthError, identify
-from .protocol import BadMessage, Reply, device_endpoint, unrecognized
+from .protocol import BadMessage, Reply, unrecognized
 
 log = logging.getLogger("mdm.device")
 
@@ -73,14 +73,12 @@ def _device_request(request, endpoint: str):
     return reply.http()
 
 
-@device_endpoint
 @csrf_exempt
 @require_http_methods(["PUT"])
 def checkin_view(request):
     return _device_request(request, "checkin")
 
 
-@device_endpoint
 @csrf_exempt
 @require_http_methods(["PUT"])
 def connect_view(request):

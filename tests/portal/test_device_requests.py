@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.urls import include, path
 from django.utils import translation
 
-from mdm.protocol import device_endpoint
+from portal import device_requests
 
 
 def _probe(request):
@@ -16,20 +16,18 @@ def _probe(request):
     return HttpResponse(json.dumps(seen), content_type="application/json")
 
 
-@device_endpoint
-def _device_probe(request):
-    return _probe(request)
-
-
 urlpatterns = [
-    path("mdm/probe", _device_probe),
+    path("mdm/probe", _probe, name="device-probe"),
     path("mdm/plain", _probe),
     path("", include("portal.urls")),
 ]
 
 
 @pytest.fixture
-def probe_urls():
+def probe_urls(monkeypatch):
+    monkeypatch.setattr(
+        device_requests, "DEVICE_VIEWS", device_requests.DEVICE_VIEWS | {"device-probe"}
+    )
     with override_settings(ROOT_URLCONF=__name__):
         yield
 
@@ -58,7 +56,28 @@ def test_unknown_device_paths_get_the_portal_404(client):
     assert response.status_code == 404 and response["Content-Language"] == "en"
 
 
-def test_the_device_endpoints_are_marked():
-    from mdm import public_views
+def test_the_device_views_are_named_and_under_the_device_prefixes():
+    from django.urls import resolve, reverse
 
-    assert public_views.checkin_view.device_endpoint and public_views.connect_view.device_endpoint
+    for name in device_requests.DEVICE_VIEWS:
+        kwargs = {"number": 123456} if name.startswith(("enrollment-device:", "scep:")) else {}
+        url = reverse(name, kwargs=kwargs)
+        assert url.startswith(device_requests.DEVICE_PREFIXES) and resolve(url).view_name == name
+
+
+@pytest.mark.django_db
+def test_discovery_enrollment_and_scep_skip_the_browser_chain(client):
+    for url in (
+        "/.well-known/com.apple.remotemanagement?user-identifier=x@example.com",
+        "/enroll/t/999999",
+        "/scep/999999?operation=GetCACaps",
+    ):
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="de")
+        assert "Set-Cookie" not in str(response.headers), url
+        assert "Content-Language" not in response, url
+
+
+@pytest.mark.django_db
+def test_the_web_login_under_enroll_keeps_the_whole_chain(client):
+    response = client.get("/enroll/t/999999/login", HTTP_ACCEPT_LANGUAGE="de")
+    assert response["Content-Language"] == "de"
