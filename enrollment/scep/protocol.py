@@ -1,4 +1,5 @@
-"""SCEP messages (RFC 8894) with asn1crypto and cryptography; no Django, no storage.
+"""SCEP messages (RFC 8894): read with asn1crypto, written with `apple.der`; no Django, no
+storage.
 
 A ``pkiMessage`` is CMS SignedData whose signed attributes carry the SCEP fields and whose
 content is an EnvelopedData (``pkcsPKIEnvelope``) for the other side. Both the server (CertRep)
@@ -16,14 +17,13 @@ from dataclasses import dataclass
 
 from asn1crypto import algos, core
 from asn1crypto import cms as asn1_cms
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import hashes, padding, serialization
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from apple import cms
+from apple import cms, der
 
 # --- SCEP attribute types, registered with asn1crypto so they (de)serialise by name ----------
 
@@ -239,54 +239,69 @@ def decrypt_envelope(envelope_der: bytes, private_key) -> bytes:
         ) from exc
 
 
+_OID_DATA = der.oid("1.2.840.113549.1.7.1")
+_OID_SIGNED_DATA = der.oid("1.2.840.113549.1.7.2")
+_OID_ENVELOPED_DATA = der.oid("1.2.840.113549.1.7.3")
+# Algorithm identifiers with NULL parameters, as RFC 4055 and RFC 5754 allow and OpenSSL writes.
+_RSA = der.sequence(der.oid("1.2.840.113549.1.1.1"), der.NULL)  # signature and key wrap
+_DIGESTS = {
+    "sha256": (hashes.SHA256, der.sequence(der.oid("2.16.840.1.101.3.4.2.1"), der.NULL)),
+    "sha1": (hashes.SHA1, der.sequence(der.oid("1.3.14.3.2.26"), der.NULL)),
+}
+_CIPHERS = {"aes": der.oid("2.16.840.1.101.3.4.1.42"), "tripledes": der.oid("1.2.840.113549.3.7")}
+_ATTRIBUTE_TYPES = {
+    "content_type": "1.2.840.113549.1.9.3",
+    "message_digest": "1.2.840.113549.1.9.4",
+    **{name: oid for oid, (name, _) in _SCEP_ATTRIBUTES.items()},
+}
+_OCTET_ATTRIBUTES = {"message_digest", "sender_nonce", "recipient_nonce"}
+
+
 def encrypt_envelope(content: bytes, recipient: x509.Certificate, *, cipher: str = "aes") -> bytes:
-    asn1_recipient = asn1_x509.Certificate.load(recipient.public_bytes(serialization.Encoding.DER))
     if cipher == "aes":
-        key, iv, algorithm, block = os.urandom(32), os.urandom(16), "aes256_cbc", 128
+        key, iv, block = os.urandom(32), os.urandom(16), 128
         encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
     else:
-        key, iv, algorithm, block = os.urandom(24), os.urandom(8), "tripledes_3key", 64
+        cipher, key, iv, block = "tripledes", os.urandom(24), os.urandom(8), 64
         encryptor = Cipher(TripleDES(key), modes.CBC(iv)).encryptor()
     padder = padding.PKCS7(block).padder()
     ciphertext = encryptor.update(padder.update(content) + padder.finalize()) + encryptor.finalize()
     encrypted_key = recipient.public_key().encrypt(key, asym_padding.PKCS1v15())
-    enveloped = asn1_cms.EnvelopedData(
-        {
-            "version": "v0",
-            "recipient_infos": [
-                asn1_cms.RecipientInfo(
-                    name="ktri",
-                    value=asn1_cms.KeyTransRecipientInfo(
-                        {
-                            "version": "v0",
-                            "rid": asn1_cms.RecipientIdentifier(
-                                name="issuer_and_serial_number",
-                                value=asn1_cms.IssuerAndSerialNumber(
-                                    {
-                                        "issuer": asn1_recipient.issuer,
-                                        "serial_number": asn1_recipient.serial_number,
-                                    }
-                                ),
-                            ),
-                            "key_encryption_algorithm": {"algorithm": "rsaes_pkcs1v15"},
-                            "encrypted_key": encrypted_key,
-                        }
-                    ),
-                )
-            ],
-            "encrypted_content_info": {
-                "content_type": "data",
-                "content_encryption_algorithm": algos.EncryptionAlgorithm(
-                    {"algorithm": algorithm, "parameters": core.OctetString(iv)}
-                ),
-                "encrypted_content": ciphertext,
-            },
-        }
+    recipient_info = der.sequence(
+        der.integer(0), der.issuer_and_serial(recipient), _RSA, der.octets(encrypted_key)
     )
-    return asn1_cms.ContentInfo({"content_type": "enveloped_data", "content": enveloped}).dump()
+    encrypted_content_info = der.sequence(
+        _OID_DATA,
+        der.sequence(_CIPHERS[cipher], der.octets(iv)),
+        der.implicit(0, der.octets(ciphertext), constructed=False),
+    )
+    enveloped = der.sequence(der.integer(0), der.set_of(recipient_info), encrypted_content_info)
+    return der.sequence(_OID_ENVELOPED_DATA, der.explicit(0, enveloped))
 
 
 # --- SignedData with SCEP attributes -----------------------------------------------------------
+
+
+def _attribute_der(name: str, value) -> bytes:
+    if name == "content_type":
+        encoded = _OID_DATA
+    elif name in _OCTET_ATTRIBUTES:
+        encoded = der.octets(value)
+    else:
+        encoded = der.printable(value)
+    return der.sequence(der.oid(_ATTRIBUTE_TYPES[name]), der.set_of(encoded))
+
+
+def _signed_data(digest_algorithms: bytes, encap: bytes, certificates, signer_infos: bytes):
+    certificate_set = b"".join(c.public_bytes(serialization.Encoding.DER) for c in certificates)
+    signed = der.sequence(
+        der.integer(1),
+        der.tlv(0x31, digest_algorithms),
+        encap,
+        der.explicit(0, certificate_set),  # [0] IMPLICIT SET OF: constructed, in given order
+        der.tlv(0x31, signer_infos),
+    )
+    return der.sequence(_OID_SIGNED_DATA, der.explicit(0, signed))
 
 
 def sign_pki_message(
@@ -298,60 +313,30 @@ def sign_pki_message(
     digest: str = "sha256",
 ) -> bytes:
     """CMS SignedData over ``content`` (absent for failure replies) with SCEP attributes."""
-    hash_cls = {"sha256": hashes.SHA256, "sha1": hashes.SHA1}[digest]
-    asn1_cert = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
-    attrs = [
-        {"type": "content_type", "values": ["data"]},
-        {"type": "message_digest", "values": [hashlib.new(digest, content or b"").digest()]},
-    ]
-    attrs += [{"type": name, "values": [value]} for name, value in attributes.items()]
-    signed_attrs = asn1_cms.CMSAttributes(attrs)
-    signature = private_key.sign(signed_attrs.dump(), asym_padding.PKCS1v15(), hash_cls())
-    signer_info = asn1_cms.SignerInfo(
-        {
-            "version": "v1",
-            "sid": asn1_cms.SignerIdentifier(
-                name="issuer_and_serial_number",
-                value=asn1_cms.IssuerAndSerialNumber(
-                    {"issuer": asn1_cert.issuer, "serial_number": asn1_cert.serial_number}
-                ),
-            ),
-            "digest_algorithm": {"algorithm": digest},
-            "signed_attrs": signed_attrs,
-            "signature_algorithm": {"algorithm": "rsassa_pkcs1v15"},
-            "signature": signature,
-        }
+    hash_cls, digest_algorithm = _DIGESTS[digest]
+    attrs = {
+        "content_type": None,
+        "message_digest": hashlib.new(digest, content or b"").digest(),
+        **attributes,
+    }
+    # The signature is over the attributes as a SET OF; the SignerInfo carries them as [0].
+    signed_attrs = der.set_of(*(_attribute_der(name, value) for name, value in attrs.items()))
+    signature = private_key.sign(signed_attrs, asym_padding.PKCS1v15(), hash_cls())
+    signer_info = der.sequence(
+        der.integer(1),
+        der.issuer_and_serial(certificate),
+        digest_algorithm,
+        der.implicit(0, signed_attrs),
+        _RSA,
+        der.octets(signature),
     )
-    encap = {"content_type": "data"}
-    if content is not None:
-        encap["content"] = content
-    signed_data = asn1_cms.SignedData(
-        {
-            "version": "v1",
-            "digest_algorithms": [{"algorithm": digest}],
-            "encap_content_info": encap,
-            "certificates": [asn1_cert],
-            "signer_infos": [signer_info],
-        }
-    )
-    return asn1_cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+    encap = _OID_DATA if content is None else _OID_DATA + der.explicit(0, der.octets(content))
+    return _signed_data(digest_algorithm, der.sequence(encap), [certificate], signer_info)
 
 
 def certs_only(certificates: list[x509.Certificate]) -> bytes:
     """A degenerate SignedData carrying certificates (the issued certificate in a CertRep)."""
-    signed_data = asn1_cms.SignedData(
-        {
-            "version": "v1",
-            "digest_algorithms": [],
-            "encap_content_info": {"content_type": "data"},
-            "certificates": [
-                asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
-                for c in certificates
-            ],
-            "signer_infos": [],
-        }
-    )
-    return asn1_cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+    return _signed_data(b"", der.sequence(_OID_DATA), certificates, b"")
 
 
 def read_certs_only(der: bytes) -> list[x509.Certificate]:

@@ -20,11 +20,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AttributeOID, ExtendedKeyUsageOID, NameOID
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from apple import x509util
+from users.models import Tenant
 
 from . import protocol
 from .models import IdentityCA, IssuedCertificate, ScepChallenge
@@ -97,6 +98,25 @@ def _ca(tenant):
     return _load(row.certificate_pem, row.private_key_pem)
 
 
+def service_ca(number: int) -> IdentityCA | None:
+    """The CA of the active tenant with this number, its ``tenant`` joined: what every SCEP
+    request needs, in one query. None when there is no such tenant."""
+    row = (
+        IdentityCA.objects.select_related("tenant")
+        .filter(tenant__number=number, tenant__is_active=True)
+        .first()
+    )
+    if row is None:
+        tenant = Tenant.objects.filter(number=number, is_active=True).first()
+        row = _ca_row(tenant) if tenant is not None else None
+    return row
+
+
+def loaded(row: IdentityCA):
+    """(certificate, private key) of a CA row, parsed once per process."""
+    return _load(row.certificate_pem, row.private_key_pem)
+
+
 def ca_certificate(tenant) -> x509.Certificate:
     return _ca(tenant)[0]
 
@@ -126,21 +146,30 @@ class ScepFailure(Exception):
         self.fail_info = fail_info
 
 
-def _claim_challenge(tenant, raw: str, subject_cn: str) -> ScepChallenge:
-    """Mark the challenge used, atomically: of two racing requests only one wins."""
-    challenge = ScepChallenge.objects.filter(tenant=tenant, digest=ScepChallenge.hash(raw)).first()
+_CLAIM = (
+    "UPDATE scep_scepchallenge SET used_at = %s WHERE tenant_id = %s AND digest = %s "
+    "AND subject_cn = %s AND used_at IS NULL AND expires_at > %s RETURNING id"
+)
+
+
+def _claim_challenge(tenant, raw: str, subject_cn: str) -> int:
+    """Mark the challenge used, atomically: of two racing requests only one wins. One UPDATE
+    claims a good challenge; only a refusal reads the row again to say why. Returns its id."""
+    digest, now = ScepChallenge.hash(raw), timezone.now()
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM, [at, tenant.pk, digest, subject_cn, at])
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0]
+    challenge = ScepChallenge.objects.filter(tenant=tenant, digest=digest).first()
     if challenge is None:
         raise ScepFailure("unknown challenge")
-    if challenge.expires_at <= timezone.now():
+    if challenge.expires_at <= now:
         raise ScepFailure("expired challenge")
     if challenge.subject_cn != subject_cn:
         raise ScepFailure("the CSR's subject does not match the challenge")
-    claimed = ScepChallenge.objects.filter(pk=challenge.pk, used_at=None).update(
-        used_at=timezone.now()
-    )
-    if not claimed:
-        raise ScepFailure("challenge already used")
-    return challenge
+    raise ScepFailure("challenge already used")
 
 
 def _csr_fields(csr: x509.CertificateSigningRequest) -> tuple[str, str]:
@@ -193,10 +222,11 @@ def _issue(tenant, ca, csr, subject_cn: str) -> x509.Certificate:
     )
 
 
-def handle_pki_operation(tenant, der: bytes) -> bytes:
-    """Answer a PKCSReq with a CertRep. Raises ``ScepProtocolError`` when not even a reply
-    can be addressed (unsigned or unreadable message)."""
-    ca_cert, ca_key = _ca(tenant)
+def handle_pki_operation(tenant, der: bytes, *, ca: IdentityCA | None = None) -> bytes:
+    """Answer a PKCSReq with a CertRep (``ca``: the tenant's CA row, when the caller has it).
+    Raises ``ScepProtocolError`` when not even a reply can be addressed (unsigned or
+    unreadable message)."""
+    ca_cert, ca_key = loaded(ca) if ca is not None else _ca(tenant)
     try:
         request = protocol.parse_pki_message(der)
     except protocol.MalformedPkiMessage as exc:
@@ -217,14 +247,14 @@ def handle_pki_operation(tenant, der: bytes) -> bytes:
             raise ScepFailure("the request is not signed with an RSA key", protocol.FAIL_BAD_ALG)
         subject_cn, raw_challenge = _csr_fields(csr)
         with transaction.atomic():
-            challenge = _claim_challenge(tenant, raw_challenge, subject_cn)
+            challenge_id = _claim_challenge(tenant, raw_challenge, subject_cn)
             issued = _issue(tenant, (ca_cert, ca_key), csr, subject_cn)
             IssuedCertificate.objects.create(
                 tenant=tenant,
                 serial=format(issued.serial_number, "x"),
                 subject=issued.subject.rfc4514_string()[:300],
                 not_after=issued.not_valid_after_utc,
-                challenge=challenge,
+                challenge_id=challenge_id,
                 transaction_id=request.transaction_id[:128],
             )
     except ScepFailure as exc:

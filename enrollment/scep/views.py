@@ -4,8 +4,7 @@ import base64
 import binascii
 
 from cryptography.hazmat.primitives import serialization
-from django.http import HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -20,12 +19,16 @@ MAX_MESSAGE = 64 * 1024
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def service(request, number: int):
-    tenant = get_object_or_404(Tenant, number=number, is_active=True)
     operation = request.GET.get("operation", "")
     if operation == "GetCACaps":
+        if not Tenant.objects.filter(number=number, is_active=True).exists():
+            raise Http404("no such tenant")
         return HttpResponse("\n".join(CAPABILITIES) + "\n", content_type="text/plain")
+    ca = services.service_ca(number)
+    if ca is None:
+        raise Http404("no such tenant")
     if operation == "GetCACert":
-        der = services.ca_certificate(tenant).public_bytes(serialization.Encoding.DER)
+        der = services.loaded(ca)[0].public_bytes(serialization.Encoding.DER)
         return HttpResponse(der, content_type="application/x-x509-ca-cert")
     if operation != "PKIOperation":
         return HttpResponseBadRequest("unknown operation\n", content_type="text/plain")
@@ -39,7 +42,7 @@ def service(request, number: int):
     if not message or len(message) > MAX_MESSAGE:
         return HttpResponseBadRequest("missing or oversized message\n", content_type="text/plain")
     try:
-        reply = services.handle_pki_operation(tenant, message)
+        reply = services.handle_pki_operation(ca.tenant, message, ca=ca)
     except protocol.ScepProtocolError as exc:
         return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain")
     return HttpResponse(reply, content_type="application/x-pki-message")
