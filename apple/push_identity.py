@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.db.models import Subquery
 from django.utils import timezone
 
 from . import x509util
@@ -48,15 +49,21 @@ def current_push_identity(tenant) -> PushIdentity | None:
     )
 
 
+def valid_certificates():
+    """Installed, unexpired push certificates (``PushCertificate.is_valid`` as a query)."""
+    return PushCertificate.objects.exclude(certificate_pem="").filter(not_after__gt=timezone.now())
+
+
+def topic_of(tenant_ref):
+    """The topic of the tenant's valid push certificate as an expression (None without one):
+    for queries that need it beside other rows (discovery, enrollment profiles), so no key is
+    decrypted."""
+    return Subquery(valid_certificates().filter(tenant=tenant_ref).values("topic")[:1])
+
+
 def current_topic(tenant) -> str | None:
-    """The topic of the tenant's installed, unexpired push certificate, or None: for callers
-    that only need to know it (discovery, enrollment profiles), so no key is decrypted."""
-    cert = (
-        PushCertificate.objects.filter(tenant=tenant)
-        .only("tenant_id", "topic", "certificate_pem", "not_after")
-        .first()
-    )
-    return cert.topic if cert is not None and cert.is_valid else None
+    """The topic of the tenant's valid push certificate, or None."""
+    return valid_certificates().filter(tenant=tenant).values_list("topic", flat=True).first()
 
 
 def install_demo_push_certificate(tenant, *, days: int = 365) -> PushCertificate:

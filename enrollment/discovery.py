@@ -1,5 +1,7 @@
 """Service discovery: which enrollment server a typed address belongs to (§1 of the reference).
 
+The tenant and what enrollment needs of it (``readiness``) are read in one query.
+
 Decision on unknown users: a syntactically valid address of an existing, ready tenant gets the
 tenant's BaseURL whether or not the user exists, and the web login fails later. Answering 403
 for unknown users would let anyone probe which addresses exist; the tenant part is not secret
@@ -11,11 +13,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from apple.push_identity import current_topic
 from users.models import Tenant
 
 from .addresses import is_portal_domain, parse_address
-from .profiles import default_profile
+from .readiness import with_readiness
 
 SUPPORTED_MODEL_FAMILIES = {"iPhone", "iPad"}
 
@@ -35,15 +36,15 @@ def resolve(user_identifier: str, model_family: str) -> tuple[Tenant | None, Ref
     parsed = parse_address(user_identifier)
     if parsed is None or not is_portal_domain(parsed.domain):
         return None, Refusal("not a local account address of this portal", "Unknown account.")
-    tenant = Tenant.objects.filter(number=parsed.tenant_number).first()
+    tenant = with_readiness(Tenant.objects.filter(number=parsed.tenant_number)).first()
     if tenant is None or not tenant.is_active:
         return None, Refusal("unknown or disabled tenant", "Unknown account.")
-    if current_topic(tenant) is None:
+    if tenant.push_topic is None:
         return None, Refusal(
             f"tenant {tenant.number} has no valid push certificate",
             "Your organisation cannot enroll devices right now.",
         )
-    if default_profile(tenant) is None:
+    if tenant.default_profile_id is None:
         return None, Refusal(
             f"tenant {tenant.number} has no default user registration profile",
             "Your organisation cannot enroll devices right now.",

@@ -11,9 +11,10 @@ import uuid
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
+from django.db.models import OuterRef
 
 from apple import plist
-from apple.push_identity import current_topic
+from apple.push_identity import current_topic, topic_of
 from enrollment.scep import services as scep
 
 from .models import EnrollmentSession, Profile
@@ -39,12 +40,12 @@ def server_urls() -> tuple[str, str]:
     return f"{base}/mdm/connect", f"{base}/mdm/checkin"
 
 
+def default_profiles():
+    return Profile.objects.filter(kind=Profile.Kind.USER_REGISTRATION, is_default=True)
+
+
 def default_profile(tenant) -> Profile | None:
-    return (
-        Profile.objects.for_tenant(tenant)
-        .filter(kind=Profile.Kind.USER_REGISTRATION, is_default=True)
-        .first()
-    )
+    return default_profiles().for_tenant(tenant).first()
 
 
 def _uuid() -> str:
@@ -73,8 +74,14 @@ def build_enrollment_profile(
     session: EnrollmentSession, *, challenge_ttl: dt.timedelta = scep.CHALLENGE_TTL
 ) -> dict:
     tenant, user = session.tenant, session.user
-    topic = current_topic(tenant)
-    profile = default_profile(tenant)
+    # The profile and the push topic in one query; the topic alone only when there is none.
+    profile = (
+        default_profiles()
+        .for_tenant(tenant)
+        .annotate(push_topic=topic_of(OuterRef("tenant")))
+        .first()
+    )
+    topic = profile.push_topic if profile is not None else current_topic(tenant)
     if topic is None:
         raise ProfileUnavailable("no valid push certificate")
     if profile is None:

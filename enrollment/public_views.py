@@ -54,7 +54,11 @@ def challenge(tenant) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def enroll(request, number: int):
-    tenant = get_object_or_404(Tenant, number=number, is_active=True)
+    raw = tokens.bearer_from(request)
+    # With a usable token, its session brings the tenant (one query); otherwise the tenant is
+    # looked up for the 404 or the sign-in challenge.
+    session = tokens.session_for(raw, tenant_number=number) if raw else None
+    tenant = session.tenant if session else get_object_or_404(Tenant, number=number, is_active=True)
     try:
         info = machine_info.parse(request.body)
     except machine_info.MachineInfoError as exc:
@@ -62,12 +66,8 @@ def enroll(request, number: int):
         return HttpResponse(
             f"Bad enrollment request: {exc}\n", status=400, content_type="text/plain"
         )
-    raw = tokens.bearer_from(request)
-    if raw is None:
-        return challenge(tenant)
-    session = tokens.session_for(raw, tenant=tenant)
     if session is None or session.is_bound:
-        # Unknown, expired or already used by an enrolled device: sign in again.
+        # No token, or unknown, expired or already used by an enrolled device: sign in again.
         return challenge(tenant)
     try:
         with transaction.atomic():

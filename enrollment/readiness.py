@@ -6,12 +6,14 @@ two checks.
 
 from dataclasses import dataclass
 
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from apple.push_identity import current_topic
+from apple.push_identity import topic_of
+from users.models import Tenant
 
-from .profiles import default_profile
+from .profiles import default_profiles
 
 
 @dataclass(frozen=True)
@@ -22,9 +24,22 @@ class MissingStep:
     url: str
 
 
+def with_readiness(tenants):
+    """Tenants annotated with what enrollment needs: ``push_topic`` (of a valid push
+    certificate) and ``default_profile_id``, None when missing. One query with the tenant."""
+    return tenants.annotate(
+        push_topic=topic_of(OuterRef("pk")),
+        default_profile_id=Subquery(
+            default_profiles().filter(tenant=OuterRef("pk")).values("pk")[:1]
+        ),
+    )
+
+
 def missing_steps(tenant) -> list[MissingStep]:
+    if not hasattr(tenant, "push_topic"):
+        tenant = with_readiness(Tenant.objects.filter(pk=tenant.pk)).get()
     steps = []
-    if current_topic(tenant) is None:
+    if tenant.push_topic is None:
         steps.append(
             MissingStep(
                 "push_certificate",
@@ -33,7 +48,7 @@ def missing_steps(tenant) -> list[MissingStep]:
                 reverse("mobile_settings:index") + "#push-certificate",
             )
         )
-    if default_profile(tenant) is None:
+    if tenant.default_profile_id is None:
         steps.append(
             MissingStep(
                 "default_profile",

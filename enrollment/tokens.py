@@ -31,17 +31,20 @@ def bearer_from(request) -> str | None:
     return value.strip()
 
 
-def session_for(raw: str | None, *, tenant=None) -> EnrollmentSession | None:
-    """The session a bearer token belongs to, if it is still usable (and of ``tenant``)."""
+def session_for(raw: str | None, *, tenant_number: int) -> EnrollmentSession | None:
+    """The session a bearer token belongs to, if it is still usable and of the active tenant
+    with this number; its tenant and user joined."""
     if not raw:
         return None
     session = (
         EnrollmentSession.objects.select_related("tenant", "user")
-        .filter(token_hash=EnrollmentSession.hash_token(raw))
+        .filter(
+            token_hash=EnrollmentSession.hash_token(raw),
+            tenant__number=tenant_number,
+            tenant__is_active=True,
+        )
         .first()
     )
     if session is None or not session.token_usable():
-        return None
-    if tenant is not None and session.tenant_id != tenant.pk:
         return None
     return session
