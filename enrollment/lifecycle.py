@@ -7,6 +7,8 @@ authenticated → profile_delivered → checked_in → ended (ended from any sta
 from django.db.models import F
 from django.utils import timezone
 
+from users import statements
+
 from .models import EnrollmentSession, Invitation
 
 State = EnrollmentSession.State
@@ -26,14 +28,25 @@ def profile_delivered(session: EnrollmentSession, *, machine_info: dict) -> bool
     )
 
 
-def checked_in(session: EnrollmentSession, enrollment_id: str) -> bool:
-    """Authenticate arrived: the session is bound to this EnrollmentID for good."""
-    return bool(
+def _checked_in(session: EnrollmentSession, enrollment_id: str):
+    rows = (
         EnrollmentSession.objects.filter(pk=session.pk)
         .exclude(state=State.ENDED)
         .filter(enrollment_id__in=("", enrollment_id))
-        .update(enrollment_id=enrollment_id, state=State.CHECKED_IN)
     )
+    return rows, {"enrollment_id": enrollment_id, "state": State.CHECKED_IN}
+
+
+def checked_in(session: EnrollmentSession, enrollment_id: str) -> bool:
+    """Authenticate arrived: the session is bound to this EnrollmentID for good."""
+    rows, values = _checked_in(session, enrollment_id)
+    return bool(rows.update(**values))
+
+
+def checked_in_part(session: EnrollmentSession, enrollment_id: str) -> statements.Part:
+    """``checked_in`` as a part of the caller's ``statements.write_together``."""
+    rows, values = _checked_in(session, enrollment_id)
+    return statements.update(rows, **values)
 
 
 def ended(session_id: int | None) -> None:

@@ -9,11 +9,12 @@ import hashlib
 import logging
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from enrollment import lifecycle
 from enrollment import tasks as enrollment_tasks
+from users import statements
 
 from . import queue, removal, renewal, tasks
 from .device_auth import DeviceIdentity, pinned_device, session_of
@@ -23,8 +24,12 @@ from .protocol import BadMessage, Reply, bad_request, text, unrecognized
 log = logging.getLogger("mdm.checkin")
 
 
+def new_event(device, kind, raw=None, **details) -> DeviceEvent:
+    return DeviceEvent(device=device, kind=kind, raw=raw, details=details)
+
+
 def event(device, kind, raw=None, **details):
-    DeviceEvent.objects.create(device=device, kind=kind, raw=raw, details=details)
+    new_event(device, kind, raw, **details).save()
 
 
 REENROLLMENT_CERT_WINDOW = timedelta(days=30)
@@ -62,6 +67,51 @@ def authenticate(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
     if session.enrollment_id and session.enrollment_id != enrollment_id:
         return unrecognized("this enrollment session belongs to another EnrollmentID")
     now = timezone.now()
+    fields = {
+        "enrollment_id": enrollment_id,
+        "session": session,
+        "user": session.user,
+        "managed_apple_id": session.user.managed_apple_id,
+        "status": Device.Status.AUTHENTICATED,
+        "topic": topic,
+        "identity_fingerprint": identity.fingerprint,
+        "identity_serial": format(identity.certificate.serial_number, "x"),
+        "identity_not_after": identity.certificate.not_valid_after_utc,
+        "terms_accepted": session.terms_accepted,
+        "last_seen_at": now,
+        "unenrolled_at": None,
+        "removal_requested_at": None,
+    }
+    inventory = {"product_name": product, "os_version": os_version, "build_version": build}
+    if not Device.objects.filter(enrollment_id=enrollment_id).exists() and (
+        _former_device(session.tenant, session.user, product) is None
+    ):
+        # A new enrollment (the usual case): the device, the session's binding and the event
+        # in one statement; a device that appeared meanwhile fails it, and the path below
+        # decides with the row locked.
+        device = Device(tenant_id=identity.tenant_id, **fields, **inventory)
+        try:
+            device.pk = statements.write_together(
+                [
+                    statements.insert([device], returning="id"),
+                    lifecycle.checked_in_part(session, enrollment_id),
+                    statements.insert(
+                        [
+                            DeviceEvent(
+                                device_id=statements.returned(0, "id"),
+                                kind="authenticate",
+                                raw=raw,
+                                details={"reclaimed": False, "product": product},
+                            )
+                        ]
+                    ),
+                ]
+            )[0]
+            return Reply()
+        except IntegrityError:
+            log.info(
+                "Authenticate of %s raced another one; deciding with the row locked", enrollment_id
+            )
     with transaction.atomic():
         device = Device.objects.select_for_update().filter(enrollment_id=enrollment_id).first()
         if (
@@ -84,24 +134,11 @@ def authenticate(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
             if reclaimed:
                 queue.cancel_open(device)  # meant for the former enrollment
             else:
-                device = Device(tenant_id=identity.tenant_id, enrollment_id=enrollment_id)
-        certificate = identity.certificate
-        device.enrollment_id = enrollment_id
-        device.session = session
-        device.user = session.user
-        device.managed_apple_id = session.user.managed_apple_id
-        device.status = Device.Status.AUTHENTICATED
-        device.product_name = product or device.product_name
-        device.os_version = os_version or device.os_version
-        device.build_version = build or device.build_version
-        device.topic = topic
-        device.identity_fingerprint = identity.fingerprint
-        device.identity_serial = format(certificate.serial_number, "x")
-        device.identity_not_after = certificate.not_valid_after_utc
-        device.terms_accepted = session.terms_accepted
-        device.last_seen_at = now
-        device.unenrolled_at = None
-        device.removal_requested_at = None
+                device = Device(tenant_id=identity.tenant_id)
+        for name, value in fields.items():
+            setattr(device, name, value)
+        for name, value in inventory.items():
+            setattr(device, name, value or getattr(device, name))
         device.save()
         lifecycle.checked_in(session, enrollment_id)
         event(device, "authenticate", raw, reclaimed=reclaimed, product=product)
@@ -133,14 +170,17 @@ def token_update(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
         # A fresh device reports its inventory at once; the push wakes it for it. Marked in the
         # same UPDATE: a new enrollment has no open commands to coalesce with.
         changes |= {"enrolled_at": now, "inventory_requested_at": now, "push_requested_at": now}
-    with transaction.atomic():
-        Device.objects.filter(pk=device.pk).update(**changes)
-        event(device, "token_update", raw, first=first)
-        if first:
-            queue.request_inventory(device, known_open=())
-            tasks.push_owed_after_commit([device.pk])
-            session_id = device.session_id
-            transaction.on_commit(lambda: enrollment_tasks.enrollment_completed.delay(session_id))
+    parts = [
+        statements.update(Device.objects.filter(pk=device.pk), **changes),
+        statements.insert([new_event(device, "token_update", raw, first=first)]),
+    ]
+    if first:
+        parts.append(statements.insert(queue.inventory_commands(device)))
+    statements.write_together(parts)
+    if first:
+        tasks.push_owed_after_commit([device.pk])
+        session_id = device.session_id
+        transaction.on_commit(lambda: enrollment_tasks.enrollment_completed.delay(session_id))
     return Reply()
 
 

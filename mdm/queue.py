@@ -66,21 +66,27 @@ def enqueue_request(device: Device, request_type, arguments: dict | None, **kwar
     return enqueue(device, command_for(request_type, arguments), **kwargs)
 
 
-def request_inventory(
-    device: Device, *, origin=Command.Origin.SYSTEM, account=None, known_open=None
+def request_inventory(device: Device, *, origin=Command.Origin.SYSTEM, account=None) -> list:
+    """Queue the inventory commands the device does not already have open (idempotent)."""
+    open_types = set(
+        Command.objects.filter(
+            device=device, request_type__in=INVENTORY, status__in=Command.OPEN
+        ).values_list("request_type", flat=True)
+    )
+    commands = inventory_commands(device, open_types, origin=origin, account=account)
+    Command.objects.bulk_create(commands)
+    now = timezone.now()
+    Device.objects.filter(pk=device.pk).update(inventory_requested_at=now)
+    device.inventory_requested_at = now
+    return commands
+
+
+def inventory_commands(
+    device: Device, open_types=(), *, origin=Command.Origin.SYSTEM, account=None
 ) -> list:
-    """Queue the inventory commands the device does not already have open (idempotent).
-    ``known_open``: the open inventory commands when the caller knows them (a new enrollment
-    has none), which saves a query; the caller then also stamps ``inventory_requested_at``."""
-    if known_open is None:
-        open_types = set(
-            Command.objects.filter(
-                device=device, request_type__in=INVENTORY, status__in=Command.OPEN
-            ).values_list("request_type", flat=True)
-        )
-    else:
-        open_types = set(known_open)
-    commands = [
+    """The inventory commands, unsaved, but for those of ``open_types`` (a new enrollment
+    has none open, and its caller stamps ``inventory_requested_at`` itself)."""
+    return [
         Command(
             device=device,
             request_type=name,
@@ -92,12 +98,6 @@ def request_inventory(
         for name in INVENTORY
         if name not in open_types
     ]
-    Command.objects.bulk_create(commands)
-    if known_open is None:
-        now = timezone.now()
-        Device.objects.filter(pk=device.pk).update(inventory_requested_at=now)
-        device.inventory_requested_at = now
-    return commands
 
 
 def inventory_due(device: Device, now) -> bool:

@@ -329,3 +329,47 @@ def test_authenticate_records_whether_the_session_accepted_the_terms(ready_devic
     device = Device.objects.get()
     assert device.terms_accepted is accepted
     assert device.user_id == session.user_id and device.session_id == session.pk
+
+
+@pytest.fixture
+def sent_statements(monkeypatch):
+    """Every statement any thread sends (the live server's too), BEGIN and COMMIT included."""
+    import contextlib
+
+    from django.db.backends import utils
+    from django.db.backends.base import base
+
+    sent = []
+    execute, transaction_step = utils.CursorWrapper.execute, base.debug_transaction
+
+    def counted_execute(self, sql, params=None):
+        sent.append(sql)
+        return execute(self, sql, params)
+
+    @contextlib.contextmanager
+    def counted_step(connection, sql):
+        sent.append(sql)
+        with transaction_step(connection, sql):
+            yield
+
+    monkeypatch.setattr(utils.CursorWrapper, "execute", counted_execute)
+    monkeypatch.setattr(base, "debug_transaction", counted_step)
+    return sent
+
+
+def test_round_trips_per_check_in_message(ready_device, sent_statements):
+    from django.db import connection
+
+    assert ready_device.authenticate().status_code == 200
+    authenticate = list(sent_statements)
+    sent_statements.clear()
+    assert ready_device.token_update().status_code == 200
+    token_update = list(sent_statements)
+    if connection.vendor != "postgresql":
+        pytest.skip("one statement per message is PostgreSQL's (SQLite: one transaction)")
+    # Authenticate: the identity CA (the first request of this server thread), the session,
+    # whether the EnrollmentID is known, then device, session binding and event in one
+    # statement. TokenUpdate: the device, then one statement. No BEGIN/COMMIT round trips.
+    assert len(authenticate) <= 4 and authenticate[-1].startswith("WITH "), authenticate
+    own = token_update[:2]  # then the eager tasks (push, mail): workers' work in production
+    assert own[1].startswith("WITH ") and "BEGIN" not in authenticate + own, token_update
