@@ -33,10 +33,10 @@ def update(queryset, **values) -> Part:
 
 
 def insert(objects, *, returning: str | None = None) -> Part:
-    """``bulk_create(objects)`` (one model, primary keys from the database) as one INSERT;
-    ``returning``: a column to return (for ``returned``)."""
+    """``bulk_create(objects)`` (one model; an auto primary key comes from the database) as one
+    INSERT; ``returning``: a column to return (for ``returned``)."""
     model = type(objects[0])
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fields = [f for f in model._meta.concrete_fields if f is not model._meta.auto_field]
     query = InsertQuery(model)
     query.insert_values(fields, objects)
     statements = query.get_compiler(connection=connection).as_sql()
