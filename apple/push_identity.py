@@ -49,16 +49,19 @@ def current_push_identity(tenant) -> PushIdentity | None:
     )
 
 
-def valid_certificates():
-    """Installed, unexpired push certificates (``PushCertificate.is_valid`` as a query)."""
-    return PushCertificate.objects.exclude(certificate_pem="").filter(not_after__gt=timezone.now())
+def valid_certificates(now=None):
+    """Installed push certificates unexpired at ``now`` (``PushCertificate.is_valid`` as a
+    query)."""
+    return PushCertificate.objects.exclude(certificate_pem="").filter(
+        not_after__gt=now or timezone.now()
+    )
 
 
-def topic_of(tenant_ref):
+def topic_of(tenant_ref, now=None):
     """The topic of the tenant's valid push certificate as an expression (None without one):
     for queries that need it beside other rows (discovery, enrollment profiles), so no key is
     decrypted."""
-    return Subquery(valid_certificates().filter(tenant=tenant_ref).values("topic")[:1])
+    return Subquery(valid_certificates(now).filter(tenant=tenant_ref).values("topic")[:1])
 
 
 def current_topic(tenant) -> str | None:

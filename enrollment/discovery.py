@@ -16,7 +16,7 @@ from django.urls import reverse
 from users.models import Tenant
 
 from .addresses import is_portal_domain, parse_address
-from .readiness import with_readiness
+from .readiness import ready_tenant
 
 SUPPORTED_MODEL_FAMILIES = {"iPhone", "iPad"}
 
@@ -36,7 +36,7 @@ def resolve(user_identifier: str, model_family: str) -> tuple[Tenant | None, Ref
     parsed = parse_address(user_identifier)
     if parsed is None or not is_portal_domain(parsed.domain):
         return None, Refusal("not a local account address of this portal", "Unknown account.")
-    tenant = with_readiness(Tenant.objects.filter(number=parsed.tenant_number)).first()
+    tenant = ready_tenant(parsed.tenant_number)
     if tenant is None or not tenant.is_active:
         return None, Refusal("unknown or disabled tenant", "Unknown account.")
     if tenant.push_topic is None:

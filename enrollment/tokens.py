@@ -5,6 +5,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from users.compiled import CompiledRow, attnames, instances
+from users.models import ManagedUser, Tenant
+
 from .models import EnrollmentSession
 
 # Long enough for the managed-volume set-up, the Managed Apple Account sign-in and SCEP.
@@ -31,20 +34,40 @@ def bearer_from(request) -> str | None:
     return value.strip()
 
 
+def _session_query():
+    return (
+        EnrollmentSession.objects.filter(
+            token_hash=_TOKEN_HASH, tenant__number=_NUMBER, tenant__is_active=True
+        )
+        .order_by()  # token_hash is unique
+        .values_list(
+            *attnames(EnrollmentSession),
+            *(f"user__{name}" for name in attnames(ManagedUser)),
+            *(f"tenant__{name}" for name in attnames(Tenant)),
+        )[:1]
+    )
+
+
+# Markers of the compiled lookup: any values apart from the query's own constants.
+_TOKEN_HASH, _NUMBER = "\x01token-hash", 987654321
+_session_row = CompiledRow(
+    _session_query,
+    token_hash=(EnrollmentSession._meta.get_field("token_hash"), _TOKEN_HASH),
+    number=(Tenant._meta.get_field("number"), _NUMBER),
+)
+
+
 def session_for(raw: str | None, *, tenant_number: int) -> EnrollmentSession | None:
     """The session a bearer token belongs to, if it is still usable and of the active tenant
-    with this number; its tenant and user joined."""
+    with this number; its tenant and user joined (one compiled lookup)."""
     if not raw:
         return None
-    session = (
-        EnrollmentSession.objects.select_related("tenant", "user")
-        .filter(
-            token_hash=EnrollmentSession.hash_token(raw),
-            tenant__number=tenant_number,
-            tenant__is_active=True,
-        )
-        .first()
-    )
-    if session is None or not session.token_usable():
+    row = _session_row.row(token_hash=EnrollmentSession.hash_token(raw), number=tenant_number)
+    if row is None:
         return None
-    return session
+    session, user, tenant = instances(
+        row, *((model, attnames(model)) for model in (EnrollmentSession, ManagedUser, Tenant))
+    )
+    session._state.fields_cache["user"] = user
+    session._state.fields_cache["tenant"] = tenant
+    return session if session.token_usable() else None

@@ -26,7 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -34,6 +34,7 @@ from apple import cms, x509util
 from enrollment import terms, tokens
 from enrollment.models import EnrollmentSession
 from enrollment.scep.models import IdentityCA
+from users.compiled import CompiledRow, attnames, instances
 from users.models import ManagedUser, Tenant
 
 from . import renewal
@@ -210,46 +211,11 @@ def session_of(identity: DeviceIdentity) -> EnrollmentSession:
     return session
 
 
-class _CompiledRow:
-    """A one-row ORM query compiled once per thread and database connection (building the
-    ORM's SQL costs more than running it). ``build`` makes the queryset with marker values in
-    place of the real ones; ``row`` swaps them per call."""
-
-    def __init__(self, build):
-        self._build, self._local = build, threading.local()
-
-    def _compiled(self):
-        connection = connections[DEFAULT_DB_ALIAS]
-        cached = getattr(self._local, "value", None)
-        if cached is None or cached[0] is not connection:
-            compiler = self._build().query.get_compiler(connection=connection)
-            sql, params = compiler.as_sql()
-            columns = [column[0] for column in compiler.select[: compiler.col_count]]
-            converters = compiler.get_converters(columns)
-            cached = (connection, compiler, converters, sql, list(params))
-            self._local.value = cached
-        return cached
-
-    def row(self, replace) -> tuple | None:
-        """The row (converted as the ORM would) or None; ``replace(param, connection)`` gives
-        the value to send for each parameter of the compiled SQL."""
-        connection, compiler, converters, sql, template = self._compiled()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [replace(p, connection) for p in template])
-            rows = cursor.fetchall()
-        if not rows:
-            return None
-        return next(compiler.apply_converters(rows, converters)) if converters else rows[0]
-
-
-def _attnames(model) -> tuple[str, ...]:
-    return tuple(f.attname for f in model._meta.concrete_fields)
-
-
 # The session with its user, tenant and whether it accepted the terms in force.
 _SESSION_MODELS = (EnrollmentSession, ManagedUser, Tenant)
+# Markers of the compiled lookups (``CompiledRow``): values no real lookup has.
+_TENANT, _ENROLLMENT = -424242, "\x01enrollment-id"
 _PUBLIC_ID = uuid.UUID(int=0x424242)
-_PUBLIC_ID_FIELD = EnrollmentSession._meta.get_field("public_id")
 
 
 def _session_query():
@@ -258,38 +224,29 @@ def _session_query():
         .annotate(terms_accepted=terms.accepted_expression())
         .order_by()  # public_id is unique
         .values_list(
-            *_attnames(EnrollmentSession),
-            *(f"user__{name}" for name in _attnames(ManagedUser)),
-            *(f"tenant__{name}" for name in _attnames(Tenant)),
+            *attnames(EnrollmentSession),
+            *(f"user__{name}" for name in attnames(ManagedUser)),
+            *(f"tenant__{name}" for name in attnames(Tenant)),
             "terms_accepted",
         )[:1]
     )
 
 
-_session_row = _CompiledRow(_session_query)
+_session_row = CompiledRow(
+    _session_query,
+    tenant=(EnrollmentSession._meta.get_field("tenant"), _TENANT),
+    public_id=(EnrollmentSession._meta.get_field("public_id"), _PUBLIC_ID),
+)
 
 
 def _load_session(tenant_id: int, public_id: uuid.UUID | None) -> EnrollmentSession | None:
     if public_id is None:
         return None
-
-    def replace(param, connection):
-        if param == _TENANT:
-            return tenant_id
-        if param == _PUBLIC_ID_FIELD.get_db_prep_value(_PUBLIC_ID, connection):
-            return _PUBLIC_ID_FIELD.get_db_prep_value(public_id, connection)
-        return param
-
-    row = _session_row.row(replace)
+    row = _session_row.row(tenant=tenant_id, public_id=public_id)
     if row is None:
         return None
-    objects, start = [], 0
-    for model in _SESSION_MODELS:
-        names = _attnames(model)
-        objects.append(model.from_db(DEFAULT_DB_ALIAS, names, row[start : start + len(names)]))
-        start += len(names)
-    session, user, tenant = objects
-    session.terms_accepted = bool(row[start])
+    session, user, tenant = instances(row, *((m, attnames(m)) for m in _SESSION_MODELS))
+    session.terms_accepted = bool(row[-1])
     session._state.fields_cache["user"] = user
     session._state.fields_cache["tenant"] = tenant
     return session
@@ -335,7 +292,6 @@ _SESSION_FIELDS = tuple(
         "enrollment_id",
     }
 )
-_TENANT, _ENROLLMENT = -424242, "\x01enrollment-id"
 
 
 def _device_query():
@@ -353,15 +309,15 @@ def _device_query():
     )
 
 
-_device_row = _CompiledRow(_device_query)
+_device_row = CompiledRow(
+    _device_query,
+    tenant=(Device._meta.get_field("tenant"), _TENANT),
+    enrollment_id=(Device._meta.get_field("enrollment_id"), _ENROLLMENT),
+)
 
 
 def _load_device(tenant_id: int, enrollment_id: str) -> Device | None:
-    row = _device_row.row(
-        lambda p, connection: (
-            tenant_id if p == _TENANT else enrollment_id if p == _ENROLLMENT else p
-        )
-    )
+    row = _device_row.row(tenant=tenant_id, enrollment_id=enrollment_id)
     if row is None:
         return None
     split = len(_DEVICE_FIELDS)

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apple import x509util
+from users.compiled import CompiledRow, attnames, instances
 from users.models import Tenant
 
 from . import protocol
@@ -98,18 +99,28 @@ def _ca(tenant):
     return _load(row.certificate_pem, row.private_key_pem)
 
 
+def _service_ca_query():
+    return (
+        IdentityCA.objects.filter(tenant__number=_NUMBER, tenant__is_active=True)
+        .order_by("pk")
+        .values_list(*attnames(IdentityCA), *(f"tenant__{n}" for n in attnames(Tenant)))[:1]
+    )
+
+
+_NUMBER = 987654321  # the marker of the compiled lookup (any value but the query's constants)
+_service_ca_row = CompiledRow(_service_ca_query, number=(Tenant._meta.get_field("number"), _NUMBER))
+
+
 def service_ca(number: int) -> IdentityCA | None:
     """The CA of the active tenant with this number, its ``tenant`` joined: what every SCEP
-    request needs, in one query. None when there is no such tenant."""
-    row = (
-        IdentityCA.objects.select_related("tenant")
-        .filter(tenant__number=number, tenant__is_active=True)
-        .first()
-    )
-    if row is None:
-        tenant = Tenant.objects.filter(number=number, is_active=True).first()
-        row = _ca_row(tenant) if tenant is not None else None
-    return row
+    request needs, in one compiled query. None when there is no such tenant."""
+    row = _service_ca_row.row(number=number)
+    if row is not None:
+        ca, tenant = instances(row, (IdentityCA, attnames(IdentityCA)), (Tenant, attnames(Tenant)))
+        ca._state.fields_cache["tenant"] = tenant
+        return ca
+    tenant = Tenant.objects.filter(number=number, is_active=True).first()
+    return _ca_row(tenant) if tenant is not None else None
 
 
 def loaded(row: IdentityCA):
