@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from users.audit import record
 from users.enrollment_password import build_set_password_url
-from users.models import Tenant
+from users.tenant_lookup import active_tenant_or_404
 from users.throttle import client_ip
 
 from . import terms as terms_service
@@ -28,7 +28,7 @@ CALLBACK = "apple-remotemanagement-user-login://authentication-results"
 @sensitive_post_parameters("password", "code")
 @require_http_methods(["GET", "POST"])
 def login(request, number: int):
-    tenant = get_object_or_404(Tenant, number=number, is_active=True)
+    tenant = active_tenant_or_404(number)
     current = terms_service.current_terms(tenant)
     identifier = request.GET.get("user-identifier", "")
     status = 200

@@ -12,10 +12,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.db.models import OuterRef
+from django.utils import timezone
 
 from apple import plist
+from apple.models import PushCertificate
 from apple.push_identity import current_topic, topic_of
 from enrollment.scep import services as scep
+from users.compiled import CompiledRow, attnames, instances
 
 from .models import EnrollmentSession, Profile
 from .signing import sign_profile
@@ -48,6 +51,31 @@ def default_profile(tenant) -> Profile | None:
     return default_profiles().for_tenant(tenant).first()
 
 
+# Markers of the compiled lookup (any values apart from the query's constants).
+_TENANT, _NOW = 987654321, dt.datetime(2001, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
+_profile_row = CompiledRow(
+    lambda: (
+        default_profiles()
+        .filter(tenant_id=_TENANT)
+        .annotate(push_topic=topic_of(OuterRef("tenant"), _NOW))
+        .order_by("pk")
+        .values_list(*attnames(Profile), "push_topic")[:1]
+    ),
+    tenant=(Profile._meta.get_field("tenant"), _TENANT),
+    now=(PushCertificate._meta.get_field("not_after"), _NOW),
+)
+
+
+def _default_profile_with_topic(tenant) -> Profile | None:
+    """The default profile, annotated ``push_topic`` (None without a valid push certificate)."""
+    row = _profile_row.row(tenant=tenant.pk, now=timezone.now())
+    if row is None:
+        return None
+    profile = instances(row, (Profile, attnames(Profile)))[0]
+    profile.push_topic = row[-1]
+    return profile
+
+
 def _uuid() -> str:
     return str(uuid.uuid4()).upper()
 
@@ -75,12 +103,7 @@ def build_enrollment_profile(
 ) -> dict:
     tenant, user = session.tenant, session.user
     # The profile and the push topic in one query; the topic alone only when there is none.
-    profile = (
-        default_profiles()
-        .for_tenant(tenant)
-        .annotate(push_topic=topic_of(OuterRef("tenant")))
-        .first()
-    )
+    profile = _default_profile_with_topic(tenant)
     topic = profile.push_topic if profile is not None else current_topic(tenant)
     if topic is None:
         raise ProfileUnavailable("no valid push certificate")

@@ -8,12 +8,11 @@ import logging
 
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from users.audit import record
-from users.models import Tenant
+from users.tenant_lookup import active_tenant_or_404
 
 from . import discovery, lifecycle, machine_info, tokens
 from .profiles import ProfileUnavailable, render_enrollment_profile
@@ -58,7 +57,7 @@ def enroll(request, number: int):
     # With a usable token, its session brings the tenant (one query); otherwise the tenant is
     # looked up for the 404 or the sign-in challenge.
     session = tokens.session_for(raw, tenant_number=number) if raw else None
-    tenant = session.tenant if session else get_object_or_404(Tenant, number=number, is_active=True)
+    tenant = session.tenant if session else active_tenant_or_404(number)
     try:
         info = machine_info.parse(request.body)
     except machine_info.MachineInfoError as exc:

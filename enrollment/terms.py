@@ -10,14 +10,29 @@ from django.db import transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 
+from users.compiled import CompiledRow, attnames, instances
+
 from . import signals
 from .models import EnrollmentSession, TermsAcceptance, TermsOfUse
 
 _SALT = "enrollment.terms"
 
 
+_TENANT = 987654321  # the marker of the compiled lookup (any value but the query's constants)
+_current_row = CompiledRow(
+    lambda: (
+        TermsOfUse.objects.filter(tenant_id=_TENANT)
+        .order_by("-version")
+        .values_list(*attnames(TermsOfUse))[:1]
+    ),
+    tenant=(TermsOfUse._meta.get_field("tenant"), _TENANT),
+)
+
+
 def current_terms(tenant) -> TermsOfUse | None:
-    return TermsOfUse.objects.for_tenant(tenant).order_by("-version").first()
+    """The version in force (the newest), or None; one compiled lookup (web login, mails)."""
+    row = _current_row.row(tenant=tenant.pk) if tenant is not None else None
+    return None if row is None else instances(row, (TermsOfUse, attnames(TermsOfUse)))[0]
 
 
 @transaction.atomic

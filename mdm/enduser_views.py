@@ -6,7 +6,7 @@ different kind of user); a changed password or a deactivated user ends it."""
 
 from django.contrib import messages
 from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from enrollment import web_login
 from enrollment.forms import WebLoginForm
 from users.audit import record
-from users.models import ManagedUser, Tenant
+from users.models import ManagedUser
+from users.tenant_lookup import active_tenant_or_404
 from users.throttle import client_ip
 
 from . import selfservice, tasks
@@ -45,7 +46,7 @@ def _signed_in_user(request, tenant):
 
 
 def _tenant(number):
-    return get_object_or_404(Tenant, number=number, is_active=True)
+    return active_tenant_or_404(number)
 
 
 @never_cache

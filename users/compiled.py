@@ -47,8 +47,12 @@ class CompiledRow:
         return cached
 
     def row(self, **values) -> tuple | None:
-        """The row (converted as the ORM would) or None."""
+        """The row (converted as the ORM would) or None; None too, as the ORM's lookup finds
+        nothing, for an integer out of its column's range."""
         connection, compiler, converters, sql, template = self._compiled()
+        for name, value in values.items():
+            if isinstance(value, int) and not _in_range(self._markers[name][0], value, connection):
+                return None
         params = [
             p
             if slot is None
@@ -61,6 +65,12 @@ class CompiledRow:
         if not rows:
             return None
         return next(compiler.apply_converters(rows, converters)) if converters else rows[0]
+
+
+def _in_range(field, value: int, connection) -> bool:
+    column = getattr(field, "target_field", None) or field
+    low, high = connection.ops.integer_field_ranges.get(column.get_internal_type(), (None, None))
+    return (low is None or value >= low) and (high is None or value <= high)
 
 
 def attnames(model, only=None) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from django.utils import timezone
 from apple import x509util
 from users.compiled import CompiledRow, attnames, instances
 from users.models import Tenant
+from users.tenant_lookup import active_tenant
 
 from . import protocol
 from .models import IdentityCA, IssuedCertificate, ScepChallenge
@@ -119,7 +120,7 @@ def service_ca(number: int) -> IdentityCA | None:
         ca, tenant = instances(row, (IdentityCA, attnames(IdentityCA)), (Tenant, attnames(Tenant)))
         ca._state.fields_cache["tenant"] = tenant
         return ca
-    tenant = Tenant.objects.filter(number=number, is_active=True).first()
+    tenant = active_tenant(number)
     return _ca_row(tenant) if tenant is not None else None
 
 

@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from users.models import Tenant
+from users.tenant_lookup import active_tenant_or_404
 
 from . import protocol, services
 
@@ -21,8 +21,7 @@ MAX_MESSAGE = 64 * 1024
 def service(request, number: int):
     operation = request.GET.get("operation", "")
     if operation == "GetCACaps":
-        if not Tenant.objects.filter(number=number, is_active=True).exists():
-            raise Http404("no such tenant")
+        active_tenant_or_404(number)
         return HttpResponse("\n".join(CAPABILITIES) + "\n", content_type="text/plain")
     ca = services.service_ca(number)
     if ca is None:
