@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db.models import Subquery
 from django.utils import timezone
 
+from users.compiled import CompiledRow, attnames, instances
+
 from . import x509util
 from .models import PushCertificate
 
@@ -34,9 +36,22 @@ class PushIdentity:
         return hashlib.sha256(self.certificate_pem).hexdigest()
 
 
+_TENANT = 987654321  # the marker of the compiled lookup (any value but the query's constants)
+_certificate_row = CompiledRow(
+    lambda: (
+        PushCertificate.objects.filter(tenant_id=_TENANT)
+        .order_by("pk")
+        .values_list(*attnames(PushCertificate))[:1]
+    ),
+    tenant=(PushCertificate._meta.get_field("tenant"), _TENANT),
+)
+
+
 def current_push_identity(tenant) -> PushIdentity | None:
-    """The tenant's installed, unexpired push certificate, or None."""
-    cert = PushCertificate.objects.filter(tenant=tenant).first()
+    """The tenant's installed, unexpired push certificate, or None (one compiled lookup: every
+    push batch makes it)."""
+    row = _certificate_row.row(tenant=getattr(tenant, "pk", tenant))
+    cert = None if row is None else instances(row, (PushCertificate, attnames(PushCertificate)))[0]
     if cert is None or not cert.is_valid:
         return None
     return PushIdentity(

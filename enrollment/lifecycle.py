@@ -8,7 +8,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from users import statements
+from users.compiled import CompiledRow
 
+from . import tokens
 from .models import EnrollmentSession, Invitation
 
 State = EnrollmentSession.State
@@ -57,16 +59,22 @@ def ended(session_id: int | None) -> None:
         )
 
 
+_ID = 987654321  # the marker of the compiled lookup (any value but the query's constants)
+_completed_row = CompiledRow(
+    lambda: tokens.joined_sessions(pk=_ID),
+    pk=(EnrollmentSession._meta.get_field("id"), _ID),
+)
+
+
 def enrollment_completed(session_id: int):
     """Invitations of the user are marked enrolled. Returns ``(session, terms)`` when the user
     is owed the terms mail (terms in force, not accepted by this enrollment), else None."""
     from . import terms
 
-    session = (
-        EnrollmentSession.objects.select_related("tenant", "user")
-        .annotate(terms_accepted=terms.accepted_expression())
-        .get(pk=session_id)
-    )
+    row = _completed_row.row(pk=session_id)
+    if row is None:
+        raise EnrollmentSession.DoesNotExist(session_id)
+    session = tokens.joined_session(row)
     Invitation.objects.filter(user=session.user, enrolled_at=None).update(
         enrolled_at=timezone.now()
     )

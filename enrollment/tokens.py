@@ -8,6 +8,7 @@ from django.utils import timezone
 from users.compiled import CompiledRow, attnames, instances
 from users.models import ManagedUser, Tenant
 
+from . import terms
 from .models import EnrollmentSession
 
 # Long enough for the managed-volume set-up, the Managed Apple Account sign-in and SCEP.
@@ -34,24 +35,37 @@ def bearer_from(request) -> str | None:
     return value.strip()
 
 
-def _session_query():
+def joined_sessions(**filters):
+    """Sessions matching ``filters`` as rows for ``joined_session``: the session's, its user's
+    and its tenant's columns, and whether it accepted the terms in force. The one shape of the
+    compiled session lookups (here, ``lifecycle``, ``mdm.device_auth``)."""
     return (
-        EnrollmentSession.objects.filter(
-            token_hash=_TOKEN_HASH, tenant__number=_NUMBER, tenant__is_active=True
-        )
-        .order_by()  # token_hash is unique
+        EnrollmentSession.objects.filter(**filters)
+        .annotate(terms_accepted=terms.accepted_expression())
+        .order_by()  # every caller filters by a unique key
         .values_list(
             *attnames(EnrollmentSession),
             *(f"user__{name}" for name in attnames(ManagedUser)),
             *(f"tenant__{name}" for name in attnames(Tenant)),
+            "terms_accepted",
         )[:1]
     )
+
+
+def joined_session(row) -> EnrollmentSession:
+    session, user, tenant = instances(
+        row, *((model, attnames(model)) for model in (EnrollmentSession, ManagedUser, Tenant))
+    )
+    session.terms_accepted = bool(row[-1])
+    session._state.fields_cache["user"] = user
+    session._state.fields_cache["tenant"] = tenant
+    return session
 
 
 # Markers of the compiled lookup: any values apart from the query's own constants.
 _TOKEN_HASH, _NUMBER = "\x01token-hash", 987654321
 _session_row = CompiledRow(
-    _session_query,
+    lambda: joined_sessions(token_hash=_TOKEN_HASH, tenant__number=_NUMBER, tenant__is_active=True),
     token_hash=(EnrollmentSession._meta.get_field("token_hash"), _TOKEN_HASH),
     number=(Tenant._meta.get_field("number"), _NUMBER),
 )
@@ -65,9 +79,5 @@ def session_for(raw: str | None, *, tenant_number: int) -> EnrollmentSession | N
     row = _session_row.row(token_hash=EnrollmentSession.hash_token(raw), number=tenant_number)
     if row is None:
         return None
-    session, user, tenant = instances(
-        row, *((model, attnames(model)) for model in (EnrollmentSession, ManagedUser, Tenant))
-    )
-    session._state.fields_cache["user"] = user
-    session._state.fields_cache["tenant"] = tenant
+    session = joined_session(row)
     return session if session.token_usable() else None

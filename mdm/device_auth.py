@@ -31,11 +31,10 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from apple import cms, x509util
-from enrollment import terms, tokens
+from enrollment import tokens
 from enrollment.models import EnrollmentSession
 from enrollment.scep.models import IdentityCA
-from users.compiled import CompiledRow, attnames, instances
-from users.models import ManagedUser, Tenant
+from users.compiled import CompiledRow
 
 from . import renewal
 from .models import Command, Device
@@ -211,29 +210,13 @@ def session_of(identity: DeviceIdentity) -> EnrollmentSession:
     return session
 
 
-# The session with its user, tenant and whether it accepted the terms in force.
-_SESSION_MODELS = (EnrollmentSession, ManagedUser, Tenant)
-# Markers of the compiled lookups (``CompiledRow``): values no real lookup has.
+# Markers of the compiled lookups (``CompiledRow``): any values but the queries' constants.
 _TENANT, _ENROLLMENT = -424242, "\x01enrollment-id"
 _PUBLIC_ID = uuid.UUID(int=0x424242)
 
-
-def _session_query():
-    return (
-        EnrollmentSession.objects.filter(tenant_id=_TENANT, public_id=_PUBLIC_ID)
-        .annotate(terms_accepted=terms.accepted_expression())
-        .order_by()  # public_id is unique
-        .values_list(
-            *attnames(EnrollmentSession),
-            *(f"user__{name}" for name in attnames(ManagedUser)),
-            *(f"tenant__{name}" for name in attnames(Tenant)),
-            "terms_accepted",
-        )[:1]
-    )
-
-
+# The session with its user, tenant and whether it accepted the terms in force.
 _session_row = CompiledRow(
-    _session_query,
+    lambda: tokens.joined_sessions(tenant_id=_TENANT, public_id=_PUBLIC_ID),
     tenant=(EnrollmentSession._meta.get_field("tenant"), _TENANT),
     public_id=(EnrollmentSession._meta.get_field("public_id"), _PUBLIC_ID),
 )
@@ -243,16 +226,10 @@ def _load_session(tenant_id: int, public_id: uuid.UUID | None) -> EnrollmentSess
     if public_id is None:
         return None
     row = _session_row.row(tenant=tenant_id, public_id=public_id)
-    if row is None:
-        return None
-    session, user, tenant = instances(row, *((m, attnames(m)) for m in _SESSION_MODELS))
-    session.terms_accepted = bool(row[-1])
-    session._state.fields_cache["user"] = user
-    session._state.fields_cache["tenant"] = tenant
-    return session
+    return None if row is None else tokens.joined_session(row)
 
 
-# What a device request needs of its enrollment, in one compiled lookup (``_CompiledRow``).
+# What a device request needs of its enrollment, in one compiled lookup (``CompiledRow``).
 _DEVICE_FIELDS = tuple(
     f.attname
     for f in Device._meta.concrete_fields
