@@ -6,8 +6,11 @@ which part was wrong (unknown user, no password, wrong password, wrong code).
 
 from dataclasses import dataclass
 
+from django.db.models import Value
+from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 
+from users.compiled import CompiledRow, attnames, instances
 from users.models import ManagedUser
 from users.throttle import Throttle, fold
 
@@ -43,12 +46,28 @@ def find_user(tenant, identifier: str) -> ManagedUser | None:
         username = parsed.username
     else:
         username = identifier
-    return (
-        ManagedUser.objects.for_tenant(tenant)
-        .filter(username__iexact=username, is_active=True)
-        .select_related("tenant")
-        .first()
-    )
+    row = _user_row.row(tenant=tenant.pk, username=username)
+    if row is None:
+        return None
+    user = instances(row, (ManagedUser, attnames(ManagedUser)))[0]
+    user._state.fields_cache["tenant"] = tenant
+    return user
+
+
+# Markers of the compiled lookup (any values apart from the query's constants).
+_TENANT, _USERNAME = 987654321, "\x01username"
+_user_row = CompiledRow(
+    # UPPER = UPPER, as iexact is on PostgreSQL: a compiled LIKE would take the real value
+    # unescaped, so "_" in it would match other users.
+    lambda: (
+        ManagedUser.objects.alias(folded=Upper("username"))
+        .filter(tenant_id=_TENANT, folded=Upper(Value(_USERNAME)), is_active=True)
+        .order_by("username")
+        .values_list(*attnames(ManagedUser))[:1]
+    ),
+    tenant=(ManagedUser._meta.get_field("tenant"), _TENANT),
+    username=(ManagedUser._meta.get_field("username"), _USERNAME),
+)
 
 
 def throttle_identity(tenant, identifier: str) -> str:

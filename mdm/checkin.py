@@ -15,6 +15,7 @@ from django.utils import timezone
 from enrollment import lifecycle
 from enrollment import tasks as enrollment_tasks
 from users import statements
+from users.compiled import CompiledRow
 
 from . import queue, removal, renewal, tasks
 from .device_auth import DeviceIdentity, pinned_device, session_of
@@ -33,6 +34,12 @@ def event(device, kind, raw=None, **details):
 
 
 REENROLLMENT_CERT_WINDOW = timedelta(days=30)
+
+_ENROLLMENT = "\x01enrollment-id"  # the marker of the compiled lookup
+_known_row = CompiledRow(
+    lambda: Device.objects.filter(enrollment_id=_ENROLLMENT).values_list("pk")[:1],
+    enrollment_id=(Device._meta.get_field("enrollment_id"), _ENROLLMENT),
+)
 
 
 def _former_device(tenant, user, product: str) -> Device | None:
@@ -83,7 +90,7 @@ def authenticate(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
         "removal_requested_at": None,
     }
     inventory = {"product_name": product, "os_version": os_version, "build_version": build}
-    if not Device.objects.filter(enrollment_id=enrollment_id).exists() and (
+    if _known_row.row(enrollment_id=enrollment_id) is None and (
         _former_device(session.tenant, session.user, product) is None
     ):
         # A new enrollment (the usual case): the device, the session's binding and the event

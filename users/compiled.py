@@ -17,7 +17,9 @@ class CompiledRow:
     ``markers`` names them: ``{name: (model field, marker value)}``. Every value that changes
     between calls (the current time too) must be a marker: everything else is sent as it was
     at compile time. A marker must differ from the query's constants and be valid for its
-    field (Django drops a lookup with an out-of-range integer)."""
+    field (Django drops a lookup with an out-of-range integer). Only lookups that send the
+    value as given (exact, comparisons): LIKE-based ones (iexact on SQLite, contains, ...)
+    escape it, which a compiled query would not."""
 
     def __init__(self, build, **markers):
         self._build, self._markers, self._local = build, markers, threading.local()

@@ -38,3 +38,12 @@ def test_the_time_is_a_value_of_each_call_not_of_the_compilation():
     )
     assert ready_tenant(tenant.number).push_topic is None
     assert ready_tenant(tenant.number + 1) is None
+
+
+def test_the_web_login_lookup_ignores_case_but_takes_underscores_literally():
+    from enrollment.web_login import find_user
+
+    tenant = factories.tenant()
+    user = factories.managed_user(tenant, username="a_b")
+    assert find_user(tenant, "A_B") == user
+    assert find_user(tenant, "axb") is None and find_user(tenant, "a%") is None
