@@ -252,6 +252,9 @@ _DEVICE_FIELDS = tuple(
         "created_at",
         "topic",
         "push_magic",
+        # The DeviceInformation answer compares the reported name with these ($DEVICE_NAME).
+        "name",
+        "device_name",
     }
 )
 _SESSION_FIELDS = tuple(

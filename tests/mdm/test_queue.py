@@ -221,3 +221,20 @@ def test_queries_per_poll(device, poller, settings):
     if connection.vendor == "postgresql":  # answer and hand-out are one statement
         writes = [q["sql"] for q in answered.captured_queries if "mdm_command SET" in q["sql"]]
         assert len(writes) == 1 and writes[0].startswith("WITH answered"), writes
+
+
+def test_an_inventory_answer_loads_no_deferred_device_field(device, poller, settings):
+    # The pinned-device lookup brings every field the answer's processing reads (the names
+    # it compares for $DEVICE_NAME too): no deferred-field queries.
+    settings.MDM_INVENTORY_INTERVAL_SECONDS = 0
+    factories.command(device, "DeviceInformation")
+    envelope = poller.report()
+    with CaptureQueriesContext(connection) as answered:
+        poller.answer(envelope, QueryResponses={"DeviceName": "Bob's iPhone", "OSVersion": "18.2"})
+    deferred = [  # what Django sends to load a field the lookup left out
+        q["sql"]
+        for q in answered.captured_queries
+        if q["sql"].startswith('SELECT "mdm_device"."id", "mdm_device"."')
+        and q["sql"].count('"mdm_device".') == 3
+    ]
+    assert deferred == []
