@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db.models import Subquery
 from django.utils import timezone
 
-from users.compiled import CompiledRow, attnames, instances
+from users.compiled import CompiledObject
 
 from . import x509util
 from .models import PushCertificate
@@ -37,12 +37,8 @@ class PushIdentity:
 
 
 _TENANT = 987654321  # the marker of the compiled lookup (any value but the query's constants)
-_certificate_row = CompiledRow(
-    lambda: (
-        PushCertificate.objects.filter(tenant_id=_TENANT)
-        .order_by("pk")
-        .values_list(*attnames(PushCertificate))[:1]
-    ),
+_certificate = CompiledObject(
+    lambda: PushCertificate.objects.filter(tenant_id=_TENANT).order_by("pk"),
     tenant=(PushCertificate._meta.get_field("tenant"), _TENANT),
 )
 
@@ -50,8 +46,7 @@ _certificate_row = CompiledRow(
 def current_push_identity(tenant) -> PushIdentity | None:
     """The tenant's installed, unexpired push certificate, or None (one compiled lookup: every
     push batch makes it)."""
-    row = _certificate_row.row(tenant=getattr(tenant, "pk", tenant))
-    cert = None if row is None else instances(row, (PushCertificate, attnames(PushCertificate)))[0]
+    cert = _certificate.get(tenant=getattr(tenant, "pk", tenant))
     if cert is None or not cert.is_valid:
         return None
     return PushIdentity(

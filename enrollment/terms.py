@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 
-from users.compiled import CompiledRow, attnames, instances
+from users.compiled import CompiledObject
 
 from . import signals
 from .models import EnrollmentSession, TermsAcceptance, TermsOfUse
@@ -19,20 +19,15 @@ _SALT = "enrollment.terms"
 
 
 _TENANT = 987654321  # the marker of the compiled lookup (any value but the query's constants)
-_current_row = CompiledRow(
-    lambda: (
-        TermsOfUse.objects.filter(tenant_id=_TENANT)
-        .order_by("-version")
-        .values_list(*attnames(TermsOfUse))[:1]
-    ),
+_current = CompiledObject(
+    lambda: TermsOfUse.objects.filter(tenant_id=_TENANT).order_by("-version"),
     tenant=(TermsOfUse._meta.get_field("tenant"), _TENANT),
 )
 
 
 def current_terms(tenant) -> TermsOfUse | None:
     """The version in force (the newest), or None; one compiled lookup (web login, mails)."""
-    row = _current_row.row(tenant=tenant.pk) if tenant is not None else None
-    return None if row is None else instances(row, (TermsOfUse, attnames(TermsOfUse)))[0]
+    return _current.get(tenant=tenant.pk) if tenant is not None else None
 
 
 @transaction.atomic

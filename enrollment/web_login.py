@@ -10,7 +10,7 @@ from django.db.models import Value
 from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 
-from users.compiled import CompiledRow, attnames, instances
+from users.compiled import CompiledObject
 from users.models import ManagedUser
 from users.throttle import Throttle, fold
 
@@ -46,24 +46,21 @@ def find_user(tenant, identifier: str) -> ManagedUser | None:
         username = parsed.username
     else:
         username = identifier
-    row = _user_row.row(tenant=tenant.pk, username=username)
-    if row is None:
-        return None
-    user = instances(row, (ManagedUser, attnames(ManagedUser)))[0]
-    user._state.fields_cache["tenant"] = tenant
+    user = _user.get(tenant=tenant.pk, username=username)
+    if user is not None:
+        user._state.fields_cache["tenant"] = tenant
     return user
 
 
 # Markers of the compiled lookup (any values apart from the query's constants).
 _TENANT, _USERNAME = 987654321, "\x01username"
-_user_row = CompiledRow(
+_user = CompiledObject(
     # UPPER = UPPER, as iexact is on PostgreSQL: a compiled LIKE would take the real value
     # unescaped, so "_" in it would match other users.
     lambda: (
         ManagedUser.objects.alias(folded=Upper("username"))
         .filter(tenant_id=_TENANT, folded=Upper(Value(_USERNAME)), is_active=True)
         .order_by("username")
-        .values_list(*attnames(ManagedUser))[:1]
     ),
     tenant=(ManagedUser._meta.get_field("tenant"), _TENANT),
     username=(ManagedUser._meta.get_field("username"), _USERNAME),

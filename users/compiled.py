@@ -69,6 +69,20 @@ class CompiledRow:
         return next(compiler.apply_converters(rows, converters)) if converters else rows[0]
 
 
+class CompiledObject(CompiledRow):
+    """A ``CompiledRow`` of one model's every column: ``build()`` returns the filtered and
+    ordered queryset (no ``values_list``), ``get(**values)`` the model object or None."""
+
+    def __init__(self, build, **markers):
+        self.model = build().model
+        self.names = attnames(self.model)
+        super().__init__(lambda: build().values_list(*self.names)[:1], **markers)
+
+    def get(self, **values):
+        row = self.row(**values)
+        return None if row is None else self.model.from_db(DEFAULT_DB_ALIAS, self.names, row)
+
+
 def _in_range(field, value: int, connection) -> bool:
     column = getattr(field, "target_field", None) or field
     low, high = connection.ops.integer_field_ranges.get(column.get_internal_type(), (None, None))
