@@ -47,10 +47,6 @@ def default_profiles():
     return Profile.objects.filter(kind=Profile.Kind.USER_REGISTRATION, is_default=True)
 
 
-def default_profile(tenant) -> Profile | None:
-    return default_profiles().for_tenant(tenant).first()
-
-
 # Markers of the compiled lookup (any values apart from the query's constants).
 _TENANT, _NOW = 987654321, dt.datetime(2001, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
 _profile_row = CompiledRow(
