@@ -132,24 +132,24 @@ def update_vpp_users_after_commit(token_ids) -> None:
 def update_vpp_users(token_ids: list[int]) -> int:
     """``users/update`` for Apps and Books users whose managed user has a new Managed Apple ID;
     idempotent (what was sent is recorded), and the licence beat sends what this missed."""
-    updated = 0
-    for row in VppToken.objects.filter(pk__in=token_ids, status=VppToken.Status.VALID):
-        try:
-            updated += vpp_users.update_apple_ids(row)
-        except VppError as exc:
-            log.warning("Apps and Books users of token %s not updated: %s", row.pk, exc)
-    return updated
+    return _per_valid_token(token_ids, vpp_users.update_apple_ids, "updated")
 
 
 @shared_task(acks_late=True)
 def retire_vpp_users(token_ids: list[int]) -> int:
-    retired = 0
+    return _per_valid_token(token_ids, vpp_users.retire, "retired")
+
+
+def _per_valid_token(token_ids: list[int], action, done: str) -> int:
+    """``action(token)`` for each valid token of ``token_ids``; a token Apple refuses is logged
+    and the others go on. Returns the sum of what the actions counted."""
+    count = 0
     for row in VppToken.objects.filter(pk__in=token_ids, status=VppToken.Status.VALID):
         try:
-            retired += vpp_users.retire(row)
+            count += action(row)
         except VppError as exc:
-            log.warning("Apps and Books users of token %s not retired: %s", row.pk, exc)
-    return retired
+            log.warning("Apps and Books users of token %s not %s: %s", row.pk, done, exc)
+    return count
 
 
 @shared_task(acks_late=True)

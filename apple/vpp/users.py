@@ -75,11 +75,7 @@ def ensure_users(row: VppToken, users) -> dict[int, VppUser]:
         "USER_CREATE",
         "maxUsers",
         lambda client, batch: client.create_users(
-            [
-                {"clientUserId": v.client_user_id, "managedAppleId": v.managed_apple_id}
-                | ({"email": v.email} if v.email else {})
-                for v in batch
-            ]
+            [_entry(v) | ({"email": v.email} if v.email else {}) for v in batch]
         ),
     )
     return {
@@ -163,16 +159,16 @@ def update_apple_ids(row: VppToken) -> int:
         rows,
         "USER_UPDATE",
         "maxUsers",
-        lambda client, batch: client.update_users(
-            [
-                {"clientUserId": v.client_user_id, "managedAppleId": v.managed_apple_id}
-                for v in batch
-            ]
-        ),
+        lambda client, batch: client.update_users([_entry(v) for v in batch]),
         # What Apple has now: a second run finds nothing to send.
         sent=lambda batch: VppUser.objects.bulk_update(batch, ["managed_apple_id"]),
     )
     return len(rows)
+
+
+def _entry(v: VppUser) -> dict:
+    """A user as ``users/create`` and ``users/update`` take it."""
+    return {"clientUserId": v.client_user_id, "managedAppleId": v.managed_apple_id}
 
 
 def _send(
