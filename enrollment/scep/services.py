@@ -96,8 +96,7 @@ def _load(cert_pem: str, key_pem: str):  # keyed by content: a replaced CA is ne
 
 
 def _ca(tenant):
-    row = _ca_row(tenant)
-    return _load(row.certificate_pem, row.private_key_pem)
+    return loaded(_ca_row(tenant))
 
 
 def _service_ca_query():
