@@ -90,7 +90,9 @@ class SimulatedDevice:
 
     # --- the whole flow --------------------------------------------------------------------
 
-    def enroll(self) -> "SimulatedDevice":
+    def enroll(self, *, connect: bool = True) -> "SimulatedDevice":
+        """The whole enrollment; ``connect=False`` stops after TokenUpdate, before the first
+        management session (the caller connects later)."""
         self.discover()
         self.post_machine_info(expect_challenge=True)
         self.web_login()
@@ -98,7 +100,8 @@ class SimulatedDevice:
         self.scep_enroll()
         self.authenticate()
         self.token_update()
-        self.connect()
+        if connect:
+            self.connect()
         return self
 
     # --- steps -----------------------------------------------------------------------------
