@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from users import statements
 from users.compiled import CompiledRow, attnames, instances
 from users.models import ManagedUser, Tenant
 
@@ -17,12 +18,14 @@ PROFILE_WINDOW = timedelta(hours=1)
 
 def issue(user, *, remote_addr=None) -> tuple[EnrollmentSession, str]:
     raw = EnrollmentSession.new_token()
-    session = EnrollmentSession.objects.create(
-        tenant=user.tenant,
-        user=user,
-        token_hash=EnrollmentSession.hash_token(raw),
-        expires_at=timezone.now() + PROFILE_WINDOW,
-        remote_addr=remote_addr,
+    session = statements.create(
+        EnrollmentSession(
+            tenant=user.tenant,
+            user=user,
+            token_hash=EnrollmentSession.hash_token(raw),
+            expires_at=timezone.now() + PROFILE_WINDOW,
+            remote_addr=remote_addr,
+        )
     )
     return session, raw
 

@@ -26,8 +26,17 @@ admin_urls = [
 ]
 
 urlpatterns = [
-    # Devices first: a device poll is the most frequent request and resolves in a few steps.
+    # Devices first, then the end users' pages: a device request is the most frequent kind and
+    # resolves in a few steps (no path of one block is a path of another).
     path("", include("mdm.public_urls")),
+    path("", include("enrollment.public_urls")),
+    path("", include("enrollment.scep.urls")),
+    path("", include("apple.public_urls")),
+    # End users
+    path("", include("enrollment.enduser_urls")),
+    path("", include("users.enduser_urls")),
+    path("", include("mdm.enduser_urls")),
+    # Admins
     path("", include((admin_urls, "portal"))),
     path("i18n/", include("django.conf.urls.i18n")),
     # Pages link the SVG icon; clients that ask for /favicon.ico by habit get it too.
@@ -38,14 +47,6 @@ urlpatterns = [
     path("mobile-security/", include("mdm.urls")),
     path("users/", include("users.urls")),
     path("api/", include("portal.api")),
-    # Devices
-    path("", include("enrollment.public_urls")),
-    path("", include("enrollment.scep.urls")),
-    path("", include("apple.public_urls")),
-    # End users
-    path("", include("enrollment.enduser_urls")),
-    path("", include("users.enduser_urls")),
-    path("", include("mdm.enduser_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
 ]

@@ -4,6 +4,7 @@ import logging
 
 from django.utils.translation import gettext_lazy as _
 
+from . import statements
 from .models import Account, AuditEvent
 
 # What each recorded action means, in words a person reads (the audit log, the dashboard).
@@ -73,15 +74,18 @@ def record(actor, action: str, obj=None, *, tenant=None, **details) -> AuditEven
         tenant = getattr(obj, "tenant", None)
     account = actor if isinstance(actor, Account) else None
     label = account.get_username() if account else str(actor or "system")
-    event = AuditEvent.objects.create(
-        tenant=tenant,
-        actor=account,
-        actor_label=label[:200],
-        action=action,
-        object_type=obj._meta.label if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        object_repr=str(obj)[:200] if obj is not None else "",
-        details=details,
+    # One INSERT (statements.create): every web login and profile delivery records one.
+    event = statements.create(
+        AuditEvent(
+            tenant=tenant,
+            actor=account,
+            actor_label=label[:200],
+            action=action,
+            object_type=obj._meta.label if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
+            object_repr=str(obj)[:200] if obj is not None else "",
+            details=details,
+        )
     )
     log.info("audit %s by %s on %s", action, label, event.object_repr or "-")
     return event

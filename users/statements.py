@@ -34,9 +34,70 @@ def update(queryset, **values) -> Part:
 
 def insert(objects, *, returning: str | None = None) -> Part:
     """``bulk_create(objects)`` (one model; an auto primary key comes from the database) as one
-    INSERT; ``returning``: a column to return (for ``returned``)."""
+    INSERT; ``returning``: a column to return (for ``returned``). Each field's value is
+    prepared as ``save()`` prepares it (``pre_save``, ``get_db_prep_save``); the SQL, the same
+    for every call with as many rows, is built once (``_insert_sql``). A value that is an
+    expression (``returned``) goes through Django's insert compiler."""
     model = type(objects[0])
-    fields = [f for f in model._meta.concrete_fields if f is not model._meta.auto_field]
+    fields = _insert_fields(model)
+    rows = [[field.pre_save(obj, True) for field in fields] for obj in objects]
+    sql = _insert_sql(model, len(rows), returning)
+    if sql is None or any(hasattr(value, "resolve_expression") for row in rows for value in row):
+        return _compiled_insert(model, fields, objects, returning)
+    params = [
+        field.get_db_prep_save(value, connection)
+        for row in rows
+        for field, value in zip(fields, row, strict=True)
+    ]
+    return Part(sql, params, returning is not None)
+
+
+def create(obj):
+    """``obj.save()`` of a new row as one INSERT … RETURNING its primary key, without the
+    ORM's compiler or ``pre_save``/``post_save`` signals (for models no receiver listens to)."""
+    part = insert([obj], returning=obj._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(part.sql, part.params)
+        obj.pk = cursor.fetchone()[0]
+    obj._state.adding, obj._state.db = False, connection.alias
+    return obj
+
+
+def _insert_fields(model) -> list:
+    return [f for f in model._meta.concrete_fields if f is not model._meta.auto_field]
+
+
+_INSERTS: dict[tuple, str | None] = {}
+
+
+def _insert_sql(model, rows: int, returning: str | None) -> str | None:
+    """The INSERT of ``rows`` rows, built once per model and row count (up to 32 rows); None
+    where a field needs a placeholder other than ``%s``."""
+    key = (connection.vendor, model, rows, returning)
+    if key in _INSERTS:
+        return _INSERTS[key]
+    fields = _insert_fields(model)
+    sql = None
+    # Django's placeholder for these fields is %s on PostgreSQL and SQLite, BinaryField's
+    # binary_placeholder_sql too; a field with any other placeholder goes through the compiler.
+    if connection.vendor in ("postgresql", "sqlite") and not any(
+        getattr(f, "get_placeholder", None) and f.get_internal_type() != "BinaryField"
+        for f in fields
+    ):
+        quote = connection.ops.quote_name
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        sql = (
+            f"INSERT INTO {quote(model._meta.db_table)} "
+            f"({', '.join(quote(f.column) for f in fields)}) VALUES {', '.join([row] * rows)}"
+        )
+        if returning is not None:
+            sql += f" RETURNING {quote(returning)}"
+    if rows <= 32:
+        _INSERTS[key] = sql
+    return sql
+
+
+def _compiled_insert(model, fields, objects, returning) -> Part:
     query = InsertQuery(model)
     query.insert_values(fields, objects)
     statements = query.get_compiler(connection=connection).as_sql()

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apple import x509util
+from users import statements
 from users.compiled import CompiledRow, attnames, instances
 from users.models import Tenant
 from users.tenant_lookup import active_tenant
@@ -44,11 +45,13 @@ def scep_url(tenant) -> str:
 
 def issue_challenge(tenant, *, subject_cn: str, ttl: dt.timedelta = CHALLENGE_TTL) -> str:
     raw = secrets.token_urlsafe(24)
-    ScepChallenge.objects.create(
-        tenant=tenant,
-        digest=ScepChallenge.hash(raw),
-        subject_cn=subject_cn,
-        expires_at=timezone.now() + ttl,
+    statements.create(
+        ScepChallenge(
+            tenant=tenant,
+            digest=ScepChallenge.hash(raw),
+            subject_cn=subject_cn,
+            expires_at=timezone.now() + ttl,
+        )
     )
     return raw
 
@@ -260,13 +263,15 @@ def handle_pki_operation(tenant, der: bytes, *, ca: IdentityCA | None = None) ->
         with transaction.atomic():
             challenge_id = _claim_challenge(tenant, raw_challenge, subject_cn)
             issued = _issue(tenant, (ca_cert, ca_key), csr, subject_cn)
-            IssuedCertificate.objects.create(
-                tenant=tenant,
-                serial=format(issued.serial_number, "x"),
-                subject=issued.subject.rfc4514_string()[:300],
-                not_after=issued.not_valid_after_utc,
-                challenge_id=challenge_id,
-                transaction_id=request.transaction_id[:128],
+            statements.create(
+                IssuedCertificate(
+                    tenant=tenant,
+                    serial=format(issued.serial_number, "x"),
+                    subject=issued.subject.rfc4514_string()[:300],
+                    not_after=issued.not_valid_after_utc,
+                    challenge_id=challenge_id,
+                    transaction_id=request.transaction_id[:128],
+                )
             )
     except ScepFailure as exc:
         log.info("SCEP request refused for tenant %s: %s", tenant.number, exc)

@@ -57,3 +57,32 @@ def test_a_failing_part_writes_nothing_and_leaves_the_callers_transaction_usable
             )
         assert Tag.objects.filter(tenant=tenant).count() == 1  # still usable
     assert Tag.objects.get(tenant=tenant).color != "#111111"
+
+
+def test_insert_writes_what_the_orm_writes_and_builds_its_sql_once():
+    tenant = factories.tenant()
+    rows = [
+        AuditEvent(tenant=tenant, actor_label="a", action="x.one", details={"k": [1]}),
+        AuditEvent(tenant=tenant, actor_label="b", action="x.two", details={}),
+    ]
+    first = statements.insert(rows, returning="id")
+    second = statements.insert(rows, returning="id")
+    assert first.sql == second.sql and "%s" in first.sql and first.returns
+    statements.write_together([first])
+    assert {e.action: e.details for e in AuditEvent.objects.filter(tenant=tenant)} == {
+        "x.one": {"k": [1]},
+        "x.two": {},
+    }
+    assert all(e.created_at for e in AuditEvent.objects.filter(tenant=tenant))
+
+
+def test_create_sets_the_primary_key_and_state_as_save_does():
+    tenant = factories.tenant()
+    event = statements.create(AuditEvent(tenant=tenant, actor_label="t", action="x.created"))
+    assert event.pk is not None and not event._state.adding and event._state.db == "default"
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert (stored.action, stored.tenant_id, stored.created_at) == (
+        "x.created",
+        tenant.pk,
+        event.created_at,
+    )
