@@ -38,6 +38,11 @@ def bearer_from(request) -> str | None:
     return value.strip()
 
 
+# The user's columns a session brings: not the TOTP secret, which only the web login checks
+# (decrypting it on every device request was a measured cost; it stays loadable, deferred).
+_USER_COLUMNS = tuple(name for name in attnames(ManagedUser) if name != "totp_secret")
+
+
 def joined_sessions(**filters):
     """Sessions matching ``filters`` as rows for ``joined_session``: the session's, its user's
     and its tenant's columns, and whether it accepted the terms in force. The one shape of the
@@ -48,7 +53,7 @@ def joined_sessions(**filters):
         .order_by()  # every caller filters by a unique key
         .values_list(
             *attnames(EnrollmentSession),
-            *(f"user__{name}" for name in attnames(ManagedUser)),
+            *(f"user__{name}" for name in _USER_COLUMNS),
             *(f"tenant__{name}" for name in attnames(Tenant)),
             "terms_accepted",
         )[:1]
@@ -57,7 +62,10 @@ def joined_sessions(**filters):
 
 def joined_session(row) -> EnrollmentSession:
     session, user, tenant = instances(
-        row, *((model, attnames(model)) for model in (EnrollmentSession, ManagedUser, Tenant))
+        row,
+        (EnrollmentSession, attnames(EnrollmentSession)),
+        (ManagedUser, _USER_COLUMNS),
+        (Tenant, attnames(Tenant)),
     )
     session.terms_accepted = bool(row[-1])
     session._state.fields_cache["user"] = user
