@@ -178,7 +178,7 @@ def token_update(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
         # same UPDATE: a new enrollment has no open commands to coalesce with.
         changes |= {"enrolled_at": now, "inventory_requested_at": now, "push_requested_at": now}
     parts = [
-        statements.update(Device.objects.filter(pk=device.pk), **changes),
+        statements.update_row(Device, device.pk, **changes),
         statements.insert([new_event(device, "token_update", raw, first=first)]),
     ]
     if first:

@@ -32,6 +32,36 @@ def update(queryset, **values) -> Part:
     return Part(sql, list(params))
 
 
+def update_row(model, pk, **values) -> Part:
+    """``model.objects.filter(pk=pk).update(**values)`` as SQL, built once per model and set of
+    fields; values are prepared as ``update()`` prepares them. An expression (``F()``), a
+    model object or a field with its own placeholder goes through Django's update compiler."""
+    fields = [model._meta.get_field(name) for name in values]
+    if any(
+        hasattr(value, "resolve_expression") or hasattr(value, "prepare_database_save")
+        for value in values.values()
+    ) or any(
+        getattr(f, "get_placeholder", None) and f.get_internal_type() != "BinaryField"
+        for f in fields
+    ):
+        return update(model.objects.filter(pk=pk), **values)
+    key = (connection.vendor, model, tuple(values))
+    sql = _UPDATES.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        sets = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+        sql = f"UPDATE {quote(model._meta.db_table)} SET {sets} WHERE {quote(model._meta.pk.column)} = %s"
+        _UPDATES[key] = sql
+    params = [
+        field.get_db_prep_save(value, connection)
+        for field, value in zip(fields, values.values(), strict=True)
+    ]
+    return Part(sql, [*params, model._meta.pk.get_db_prep_value(pk, connection)])
+
+
+_UPDATES: dict[tuple, str] = {}
+
+
 def insert(objects, *, returning: str | None = None) -> Part:
     """``bulk_create(objects)`` (one model; an auto primary key comes from the database) as one
     INSERT; ``returning``: a column to return (for ``returned``). Each field's value is

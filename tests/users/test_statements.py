@@ -86,3 +86,17 @@ def test_create_sets_the_primary_key_and_state_as_save_does():
         tenant.pk,
         event.created_at,
     )
+
+
+def test_update_row_updates_one_row_as_update_does_and_takes_expressions():
+    tenant = factories.tenant()
+    tag, other = factories.tag(tenant, name="one"), factories.tag(tenant, name="two")
+    part = statements.update_row(Tag, tag.pk, color="#123456", name="uno")
+    assert part == statements.update_row(Tag, tag.pk, color="#123456", name="uno")
+    statements.write_together([part])
+    assert Tag.objects.values_list("name", "color").get(pk=tag.pk) == ("uno", "#123456")
+    assert Tag.objects.get(pk=other.pk).name == "two"
+    from django.db.models.functions import Upper
+
+    statements.write_together([statements.update_row(Tag, other.pk, name=Upper("name"))])
+    assert Tag.objects.get(pk=other.pk).name == "TWO"
