@@ -76,7 +76,9 @@ def insert(objects, *, returning: str | None = None) -> Part:
         return _compiled_insert(model, fields, objects, returning)
     plain = _plain_types(model)
     params = [
-        value if value is None or type(value) is kind else field.get_db_prep_save(value, connection)
+        value
+        if type(value) is kind or (value is None and kind is not _Prepared)
+        else field.get_db_prep_save(value, connection)
         for row in rows
         for field, kind, value in zip(fields, plain, row, strict=True)
     ]
