@@ -3,8 +3,11 @@
 A device message that stores a few rows would otherwise cost BEGIN, one round trip per write and
 COMMIT. ``write_together`` sends the writes as data-modifying parts of one ``WITH`` statement,
 which PostgreSQL runs atomically on its own; other databases run them one by one in a
-transaction. The SQL of each part is Django's own (its insert and update compilers), so field
-preparation, ``auto_now_add`` and defaults are exactly what ``save()`` and ``update()`` do.
+transaction. Field preparation, ``auto_now_add`` and defaults are what ``save()`` and
+``update()`` do (Django's ``pre_save`` and ``get_db_prep_save``); the SQL of an INSERT or a
+one-row UPDATE is built once per model and fields (``insert``, ``update_row``: building it was
+most of a device message's CPU in the ORM), the rest is Django's compilers'. ``create`` is one
+INSERT of a new object without signals.
 
 Parts must not depend on each other's effects: in one statement every part sees the rows as
 they were before it (PostgreSQL's rule for data-modifying ``WITH``), so a part may refer to
