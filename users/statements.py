@@ -40,12 +40,9 @@ def update_row(model, pk, **values) -> Part:
     fields; values are prepared as ``update()`` prepares them. An expression (``F()``), a
     model object or a field with its own placeholder goes through Django's update compiler."""
     fields = [model._meta.get_field(name) for name in values]
-    if any(
+    if not _plain_placeholders(fields) or any(
         hasattr(value, "resolve_expression") or hasattr(value, "prepare_database_save")
         for value in values.values()
-    ) or any(
-        getattr(f, "get_placeholder", None) and f.get_internal_type() != "BinaryField"
-        for f in fields
     ):
         return update(model.objects.filter(pk=pk), **values)
     key = (connection.vendor, model, tuple(values))
@@ -63,6 +60,16 @@ def update_row(model, pk, **values) -> Part:
 
 
 _UPDATES: dict[tuple, str] = {}
+
+
+def _plain_placeholders(fields) -> bool:
+    """Whether Django's placeholder for every one of ``fields`` is ``%s``: on PostgreSQL and
+    SQLite, for fields without their own (BinaryField's binary_placeholder_sql is ``%s``
+    there). Other fields and databases go through Django's compilers."""
+    return connection.vendor in ("postgresql", "sqlite") and not any(
+        getattr(f, "get_placeholder", None) and f.get_internal_type() != "BinaryField"
+        for f in fields
+    )
 
 
 def insert(objects, *, returning: str | None = None) -> Part:
@@ -152,12 +159,7 @@ def _insert_sql(model, rows: int, returning: str | None) -> str | None:
         return _INSERTS[key]
     fields = _insert_fields(model)
     sql = None
-    # Django's placeholder for these fields is %s on PostgreSQL and SQLite, BinaryField's
-    # binary_placeholder_sql too; a field with any other placeholder goes through the compiler.
-    if connection.vendor in ("postgresql", "sqlite") and not any(
-        getattr(f, "get_placeholder", None) and f.get_internal_type() != "BinaryField"
-        for f in fields
-    ):
+    if _plain_placeholders(fields):
         quote = connection.ops.quote_name
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
         sql = (
