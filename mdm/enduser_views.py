@@ -45,15 +45,11 @@ def _signed_in_user(request, tenant):
     return user
 
 
-def _tenant(number):
-    return active_tenant_or_404(number)
-
-
 @never_cache
 @sensitive_post_parameters("password", "code")
 @require_http_methods(["GET", "POST"])
 def login(request, number: int):
-    tenant = _tenant(number)
+    tenant = active_tenant_or_404(number)
     status, error, needs_code = 200, None, False
     if request.method == "POST":
         form = WebLoginForm(request.POST)
@@ -89,7 +85,7 @@ def logout(request, number: int):
 
 @never_cache
 def index(request, number: int):
-    tenant = _tenant(number)
+    tenant = active_tenant_or_404(number)
     user = _signed_in_user(request, tenant)
     if user is None:
         return redirect("enduser-apps:login", number=number)
@@ -101,7 +97,7 @@ def index(request, number: int):
 @never_cache
 @require_POST
 def install(request, number: int):
-    tenant = _tenant(number)
+    tenant = active_tenant_or_404(number)
     user = _signed_in_user(request, tenant)
     if user is None:
         return redirect("enduser-apps:login", number=number)
