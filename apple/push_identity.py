@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db.models import Subquery
 from django.utils import timezone
 
-from users.compiled import CompiledObject
+from users.compiled import CompiledRow
 
 from . import x509util
 from .models import PushCertificate
@@ -37,8 +37,21 @@ class PushIdentity:
 
 
 _TENANT = 987654321  # the marker of the compiled lookup (any value but the query's constants)
-_certificate = CompiledObject(
-    lambda: PushCertificate.objects.filter(tenant_id=_TENANT).order_by("pk"),
+# Only what a push needs: the pending request's key is not decrypted on every push batch.
+_IDENTITY_COLUMNS = (
+    "tenant_id",
+    "topic",
+    "certificate_pem",
+    "private_key_pem",
+    "not_after",
+    "is_demo",
+)
+_identity_row = CompiledRow(
+    lambda: (
+        PushCertificate.objects.filter(tenant_id=_TENANT)
+        .order_by("pk")
+        .values_list(*_IDENTITY_COLUMNS)[:1]
+    ),
     tenant=(PushCertificate._meta.get_field("tenant"), _TENANT),
 )
 
@@ -46,16 +59,20 @@ _certificate = CompiledObject(
 def current_push_identity(tenant) -> PushIdentity | None:
     """The tenant's installed, unexpired push certificate, or None (one compiled lookup: every
     push batch makes it)."""
-    cert = _certificate.get(tenant=getattr(tenant, "pk", tenant))
-    if cert is None or not cert.is_valid:
+    row = _identity_row.row(tenant=getattr(tenant, "pk", tenant))
+    if row is None:
+        return None
+    tenant_id, topic, certificate_pem, private_key_pem, not_after, is_demo = row
+    # PushCertificate.is_valid, on the row.
+    if not certificate_pem or not_after is None or not_after <= timezone.now():
         return None
     return PushIdentity(
-        tenant_id=cert.tenant_id,
-        topic=cert.topic,
-        certificate_pem=cert.certificate_pem.encode(),
-        private_key_pem=cert.private_key_pem.encode(),
-        not_after=cert.not_after,
-        is_demo=cert.is_demo,
+        tenant_id=tenant_id,
+        topic=topic,
+        certificate_pem=certificate_pem.encode(),
+        private_key_pem=private_key_pem.encode(),
+        not_after=not_after,
+        is_demo=is_demo,
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import F, Min, Q
 from django.utils import timezone
 
@@ -55,17 +56,35 @@ class PushReport:
     retry_after: float | None = None
 
 
+# ``_pushable()`` and still owed, as SQL: every push batch (one after each enrollment) looks its
+# devices up, and building the query with the ORM took most of a small batch's CPU. A test
+# keeps it equal to the queryset. Names come from the model; values are parameters.
+_OWED_COLUMNS = ("id", "tenant_id", "push_token", "push_magic")
+_OWED = (
+    f"SELECT {', '.join(_OWED_COLUMNS)} FROM {Device._meta.db_table} "  # noqa: S608
+    "WHERE status IN (%s, %s) AND push_state = %s AND push_magic <> '' "
+    "AND push_requested_at IS NOT NULL AND id IN ({ids}) ORDER BY tenant_id, id"
+)
+
+
+def owed_devices(device_ids) -> list[Device]:
+    """The devices of ``device_ids`` still owed a push, by tenant (only the columns a push needs)."""
+    ids = [int(pk) for pk in device_ids]
+    if not ids:
+        return []
+    statuses = (Device.Status.ENROLLED.value, Device.Status.REMOVING.value)
+    params = [*statuses, Device.PushState.OK.value, *ids]
+    with connection.cursor() as cursor:
+        cursor.execute(_OWED.format(ids=", ".join(["%s"] * len(ids))), params)
+        rows = cursor.fetchall()
+    return [Device.from_db(DEFAULT_DB_ALIAS, _OWED_COLUMNS, row) for row in rows]
+
+
 def send_owed(device_ids) -> PushReport:
     """Push every device of ``device_ids`` that is still owed a push, one APNs connection per
     push certificate; record each answer on the device."""
     report = PushReport()
-    devices = list(
-        _pushable()
-        .filter(pk__in=list(device_ids))
-        .exclude(push_requested_at=None)
-        .only("pk", "tenant_id", "push_token", "push_magic")
-        .order_by("tenant_id", "pk")
-    )
+    devices = owed_devices(device_ids)
     by_tenant: dict[int, list[Device]] = {}
     for device in devices:
         by_tenant.setdefault(device.tenant_id, []).append(device)

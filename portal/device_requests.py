@@ -8,8 +8,10 @@ before everything else; every other request (the web login under ``/enroll/`` to
 through the whole chain.
 """
 
+import functools
+
 from django.conf import settings
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, get_resolver, get_urlconf
 from django.utils import translation
 
 DEVICE_PREFIXES = ("/mdm/", "/.well-known/", "/enroll/t/", "/scep/")
@@ -26,16 +28,26 @@ DEVICE_VIEWS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=1024)
+def _match(resolver, path: str):
+    """``resolver.resolve(path)``, or None for a 404: kept per URLconf and path, since device
+    paths repeat (a tenant's SCEP and enrollment URLs, check-in, connect) and walking the
+    portal's URL patterns costs a device request more than its view's own lookup. The
+    resolver is the cached one of its URLconf, so a changed URLconf (tests) starts afresh;
+    the cache is bounded, so odd paths only push older ones out."""
+    try:
+        return resolver.resolve(path)
+    except Resolver404:
+        return None
+
+
 class DeviceRequestMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if request.path_info.startswith(DEVICE_PREFIXES):
-            try:
-                match = resolve(request.path_info)
-            except Resolver404:
-                match = None
+            match = _match(get_resolver(get_urlconf()), request.path_info)
             if match is not None and match.view_name in DEVICE_VIEWS:
                 request.resolver_match = match
                 # What a device is answered never depends on the language a previous request

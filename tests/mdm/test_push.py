@@ -150,3 +150,33 @@ def test_the_sweep_pushes_owed_waiting_and_silent_devices(tenant, apns_peer, set
     assert {r.token for r in peer.requests} == {
         bytes(d.push_token).hex() for d in (owed, waiting, silent)
     }
+
+
+def test_the_owed_lookup_is_the_pushable_queryset(tenant):
+    """push.owed_devices is SQL for speed; it must pick what the ORM's definition picks."""
+    now = timezone.now()
+    variants = [
+        {},
+        {"status": Device.Status.REMOVING},
+        {"status": Device.Status.UNENROLLED},
+        {"status": Device.Status.AUTHENTICATED},
+        {"push_state": Device.PushState.UNREACHABLE},
+        {"push_magic": ""},
+        {"push_requested_at": None},
+    ]
+    made = [
+        factories.device(tenant, **({"push_requested_at": now} | fields)) for fields in variants
+    ]
+    other = factories.device(factories.tenant(), push_requested_at=now)
+    ids = [d.pk for d in made] + [other.pk, 987654]
+    expected = list(
+        push._pushable()
+        .filter(pk__in=ids)
+        .exclude(push_requested_at=None)
+        .order_by("tenant_id", "pk")
+        .values_list("pk", "tenant_id", "push_token", "push_magic")
+    )
+    got = [(d.pk, d.tenant_id, bytes(d.push_token), d.push_magic) for d in push.owed_devices(ids)]
+    assert got == [(pk, t, bytes(token), magic) for pk, t, token, magic in expected]
+    assert [pk for pk, *_ in expected] == [made[0].pk, made[1].pk, other.pk]
+    assert push.owed_devices([]) == []
