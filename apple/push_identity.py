@@ -36,7 +36,8 @@ class PushIdentity:
         return hashlib.sha256(self.certificate_pem).hexdigest()
 
 
-_TENANT = 987654321  # the marker of the compiled lookup (any value but the query's constants)
+# Markers of the compiled lookup (any values apart from the query's own constants).
+_TENANT, _NOW = 987654321, dt.datetime(2001, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
 # Only what a push needs: the pending request's key is not decrypted on every push batch.
 _IDENTITY_COLUMNS = (
     "tenant_id",
@@ -48,24 +49,23 @@ _IDENTITY_COLUMNS = (
 )
 _identity_row = CompiledRow(
     lambda: (
-        PushCertificate.objects.filter(tenant_id=_TENANT)
+        valid_certificates(_NOW)
+        .filter(tenant_id=_TENANT)
         .order_by("pk")
         .values_list(*_IDENTITY_COLUMNS)[:1]
     ),
     tenant=(PushCertificate._meta.get_field("tenant"), _TENANT),
+    now=(PushCertificate._meta.get_field("not_after"), _NOW),
 )
 
 
 def current_push_identity(tenant) -> PushIdentity | None:
     """The tenant's installed, unexpired push certificate, or None (one compiled lookup: every
     push batch makes it)."""
-    row = _identity_row.row(tenant=getattr(tenant, "pk", tenant))
+    row = _identity_row.row(tenant=getattr(tenant, "pk", tenant), now=timezone.now())
     if row is None:
         return None
     tenant_id, topic, certificate_pem, private_key_pem, not_after, is_demo = row
-    # PushCertificate.is_valid, on the row.
-    if not certificate_pem or not_after is None or not_after <= timezone.now():
-        return None
     return PushIdentity(
         tenant_id=tenant_id,
         topic=topic,

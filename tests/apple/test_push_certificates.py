@@ -255,3 +255,32 @@ def test_size_limits_live_in_the_services(tenant):
         certificate_files.load_key(too_big)
     with pytest.raises(token_file.TokenFileError, match="too large"):
         token_file.parse(b"x" * (token_file.MAX_FILE + 1))
+
+
+@pytest.mark.django_db
+def test_the_push_identity_is_the_installed_unexpired_certificate_only():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests import factories
+
+    tenant = factories.tenant()
+    assert current_push_identity(tenant) is None  # none at all
+    cert = factories.push_certificate(tenant)
+    identity = current_push_identity(tenant)
+    assert (identity.tenant_id, identity.topic, identity.not_after) == (
+        tenant.pk,
+        cert.topic,
+        cert.not_after,
+    )
+    assert identity.certificate_pem == cert.certificate_pem.encode() and identity.is_demo
+    assert b"PRIVATE KEY" in identity.private_key_pem
+    PushCertificate.objects.filter(pk=cert.pk).update(
+        not_after=timezone.now() - dt.timedelta(minutes=1)
+    )
+    assert current_push_identity(tenant) is None  # expired
+    PushCertificate.objects.filter(pk=cert.pk).update(
+        certificate_pem="", not_after=timezone.now() + dt.timedelta(days=30)
+    )
+    assert current_push_identity(tenant.pk) is None  # only a request pending
