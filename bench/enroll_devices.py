@@ -128,7 +128,13 @@ class QueryCounter:
         STATS.texts, STATS.task_statements, STATS.task_cpu = [], 0, 0.0
         try:
             with connection.execute_wrapper(_wrapper):
-                result = list(self.app(environ, start_response))
+                response = self.app(environ, start_response)
+                try:
+                    result = list(response)
+                finally:
+                    # As a WSGI server does, inside the measurement: Django's request_finished
+                    # (connection upkeep) runs when the response is closed.
+                    response.close()
         finally:
             statements, STATS.texts = STATS.texts, None
         cpu = time.thread_time() - started
@@ -266,8 +272,10 @@ class InProcessServer:
 
 
 class GunicornServer:
-    """Production's shape: gunicorn sync workers (``bench/enroll_app.py``), each keeping its
-    database connection; every worker writes its counters to a file when it exits."""
+    """Production's shape (``docker-compose.yml``): gunicorn sync workers
+    (``bench/enroll_app.py``), each keeping its database connection; with
+    ``--gunicorn-threads`` above 1, threaded workers (gthread) instead, to compare. Every worker
+    writes its counters to a file when it exits."""
 
     name = "gunicorn, {workers} sync workers"
 
@@ -287,6 +295,11 @@ class GunicornServer:
                     f"127.0.0.1:{port}",
                     "--log-level",
                     "warning",
+                    *(
+                        ["--threads", str(args.gunicorn_threads)]
+                        if args.gunicorn_threads > 1
+                        else []
+                    ),
                 ],
                 cwd=ROOT,
                 env=os.environ | {"ENROLL_BENCH_STATS": str(self.stats)},
@@ -295,6 +308,11 @@ class GunicornServer:
             )
         self._wait_until_up(f"http://127.0.0.1:{port}")
         self.name = self.name.format(workers=args.processes)
+        if args.gunicorn_threads > 1:
+            self.name = (
+                f"gunicorn, {args.processes} threaded workers (gthread, "
+                f"{args.gunicorn_threads} threads each)"
+            )
 
     def _wait_until_up(self, url: str) -> None:
         import httpx
@@ -361,6 +379,13 @@ def main() -> int:
     )
     parser.add_argument("--processes", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--threads", type=int, default=4, help="request threads (4)")
+    parser.add_argument(
+        "--gunicorn-threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker (1: sync workers, as docker-compose.yml runs them; "
+        "more: gthread workers, to compare)",
+    )
     parser.add_argument(
         "--show-sql", action="store_true", help="print the statements of each check-in type"
     )

@@ -46,8 +46,11 @@ def notification_url(mdm_id) -> str:
 
 
 def client_for(text: str, *, interactive: bool = False) -> VppClient:
-    # An admin waiting on an upload gets an answer within seconds; tasks may wait for Apple.
-    return VppClient(text, max_retries=2, max_wait=10) if interactive else VppClient(text)
+    # An admin waiting on an upload gets an answer in about a minute at worst (two calls, three
+    # tries of 10 s each: within the web workers' 120 s timeout); tasks may wait for Apple.
+    if interactive:
+        return VppClient(text, max_retries=2, max_wait=10, timeout=10.0)
+    return VppClient(text)
 
 
 def _mdm_metadata() -> str:
