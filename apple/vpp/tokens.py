@@ -46,8 +46,9 @@ def notification_url(mdm_id) -> str:
 
 
 def client_for(text: str, *, interactive: bool = False) -> VppClient:
-    # An admin waiting on an upload gets an answer in about a minute at worst (two calls, three
-    # tries of 10 s each: within the web workers' 120 s timeout); tasks may wait for Apple.
+    # An admin waiting on an upload gets an answer even when Apple hangs: two calls of three
+    # 10 s tries with pauses of at most 10 s stay within the web workers' 120 s timeout.
+    # Tasks may wait for Apple.
     if interactive:
         return VppClient(text, max_retries=2, max_wait=10, timeout=10.0)
     return VppClient(text)
