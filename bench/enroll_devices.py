@@ -277,9 +277,14 @@ class GunicornServer:
     ``--gunicorn-threads`` above 1, threaded workers (gthread) instead, to compare. Every worker
     writes its counters to a file when it exits."""
 
-    name = "gunicorn, {workers} sync workers"
-
     def __init__(self, port: int, args):
+        threads = ["--threads", str(args.gunicorn_threads)] if args.gunicorn_threads > 1 else []
+        self.name = (
+            f"gunicorn, {args.processes} threaded workers (gthread, {args.gunicorn_threads} "
+            "threads each)"
+            if threads
+            else f"gunicorn, {args.processes} sync workers"
+        )
         self.stats = Path(tempfile.mkdtemp(prefix="bench-enroll-stats-"))
         self.log = self.stats / "gunicorn.log"
         with self.log.open("w") as log:
@@ -295,11 +300,7 @@ class GunicornServer:
                     f"127.0.0.1:{port}",
                     "--log-level",
                     "warning",
-                    *(
-                        ["--threads", str(args.gunicorn_threads)]
-                        if args.gunicorn_threads > 1
-                        else []
-                    ),
+                    *threads,
                 ],
                 cwd=ROOT,
                 env=os.environ | {"ENROLL_BENCH_STATS": str(self.stats)},
@@ -307,12 +308,6 @@ class GunicornServer:
                 stderr=subprocess.STDOUT,
             )
         self._wait_until_up(f"http://127.0.0.1:{port}")
-        self.name = self.name.format(workers=args.processes)
-        if args.gunicorn_threads > 1:
-            self.name = (
-                f"gunicorn, {args.processes} threaded workers (gthread, "
-                f"{args.gunicorn_threads} threads each)"
-            )
 
     def _wait_until_up(self, url: str) -> None:
         import httpx
