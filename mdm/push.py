@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import connection
 from django.db.models import F, Min, Q
 from django.utils import timezone
 
@@ -77,7 +77,7 @@ def owed_devices(device_ids) -> list[Device]:
     with connection.cursor() as cursor:
         cursor.execute(_OWED.format(ids=", ".join(["%s"] * len(ids))), params)
         rows = cursor.fetchall()
-    return [Device.from_db(DEFAULT_DB_ALIAS, _OWED_COLUMNS, row) for row in rows]
+    return [Device.from_db(connection.alias, _OWED_COLUMNS, row) for row in rows]
 
 
 def send_owed(device_ids) -> PushReport:
