@@ -40,11 +40,8 @@ def profile_delivered(session: EnrollmentSession, *, machine_info: dict) -> bool
     """The profile went out for this bearer token; refused once the session is bound or ended."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     info = _MACHINE_INFO.get_db_prep_save(machine_info, connection)
-    return _updated(
-        _PROFILE_DELIVERED,
-        [info, now, State.PROFILE_DELIVERED.value, session.pk]
-        + [State.AUTHENTICATED.value, State.PROFILE_DELIVERED.value],
-    )
+    delivered, allowed = State.PROFILE_DELIVERED.value, State.AUTHENTICATED.value
+    return _updated(_PROFILE_DELIVERED, [info, now, delivered, session.pk, allowed, delivered])
 
 
 def _checked_in(session: EnrollmentSession, enrollment_id: str) -> list:
