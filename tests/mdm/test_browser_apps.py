@@ -4,6 +4,7 @@ then the user installs an available app on the self-service page. Screenshots in
 tests/artifacts/."""
 
 import base64
+import time
 
 import pytest
 
@@ -21,6 +22,16 @@ TEXT = {
     "en": {"assigned": "Assigned", "installed": "Installed", "install": "Install"},
     "de": {"assigned": "Zugewiesen", "installed": "Installiert", "install": "Installieren"},
 }
+
+
+def _wait_until(page, expression: str, timeout: float = 10.0) -> None:
+    """Polls ``expression`` from here. Playwright's ``wait_for_function`` polls with the page's
+    own ``eval``, which the portal's CSP (no 'unsafe-eval') refuses whenever the first check is
+    not already true; ``page.evaluate`` goes through the browser's debugging protocol."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"not true within {timeout} s: {expression}"
+        page.wait_for_timeout(50)
 
 
 def _settle():
@@ -88,7 +99,7 @@ def test_app_from_tag_to_device_and_self_service(
     app = App.objects.get(adam_id="361304891")
     # Apple's metadata came with the add: its name, and its icon from Apple's image host.
     assert page.inner_text("#app-name") == "Contoso App 0"
-    page.wait_for_function("document.querySelector('h1 img.app-icon').naturalWidth > 0")
+    _wait_until(page, "document.querySelector('h1 img.app-icon').naturalWidth > 0")
     assert [t.name for t in app.tags.all()] == ["Sales"]
 
     # The tag to the user: the licence goes to their managed Apple ID
