@@ -12,6 +12,8 @@ from users import statements
 
 pytestmark = pytest.mark.django_db
 
+State = EnrollmentSession.State
+
 
 def test_the_users_open_invitations_are_marked_enrolled_and_no_others():
     tenant = factories.tenant()
@@ -27,9 +29,6 @@ def test_the_users_open_invitations_are_marked_enrolled_and_no_others():
     open_one.refresh_from_db(), done.refresh_from_db(), others.refresh_from_db()
     assert open_one.enrolled_at is not None and open_one.enrolled_at > earlier
     assert done.enrolled_at == earlier and others.enrolled_at is None
-
-
-State = EnrollmentSession.State
 
 
 def test_profile_delivered_counts_fetches_until_the_session_is_bound_or_ended():
