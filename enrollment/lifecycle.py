@@ -16,7 +16,7 @@ from .models import EnrollmentSession, Invitation
 State = EnrollmentSession.State
 
 
-# The transitions' UPDATEs as SQL, built once: building them with the ORM took longer than
+# The UPDATEs of this module as SQL, built once: building them with the ORM took longer than
 # sending them (``tests/enrollment/test_lifecycle.py`` checks their guards).
 _SESSIONS = EnrollmentSession._meta.db_table
 _PROFILE_DELIVERED = (
@@ -27,35 +27,43 @@ _CHECKED_IN = (
     f"UPDATE {_SESSIONS} SET enrollment_id = %s, state = %s "  # noqa: S608 - the model's name
     "WHERE id = %s AND state <> %s AND enrollment_id IN ('', %s)"
 )
+_INVITATIONS_ENROLLED = (
+    f"UPDATE {Invitation._meta.db_table} SET enrolled_at = %s "  # noqa: S608 - the model's name
+    "WHERE user_id = %s AND enrolled_at IS NULL"
+)
 _MACHINE_INFO = EnrollmentSession._meta.get_field("machine_info")
 
 
 def _updated(sql: str, params: list) -> bool:
+    """Runs one of the UPDATEs above; whether it changed a row."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount > 0
 
 
+def _now():
+    return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
 def profile_delivered(session: EnrollmentSession, *, machine_info: dict) -> bool:
     """The profile went out for this bearer token; refused once the session is bound or ended."""
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
     info = _MACHINE_INFO.get_db_prep_save(machine_info, connection)
     delivered, allowed = State.PROFILE_DELIVERED.value, State.AUTHENTICATED.value
-    return _updated(_PROFILE_DELIVERED, [info, now, delivered, session.pk, allowed, delivered])
+    return _updated(_PROFILE_DELIVERED, [info, _now(), delivered, session.pk, allowed, delivered])
 
 
-def _checked_in(session: EnrollmentSession, enrollment_id: str) -> list:
+def _checked_in_params(session: EnrollmentSession, enrollment_id: str) -> list:
     return [enrollment_id, State.CHECKED_IN.value, session.pk, State.ENDED.value, enrollment_id]
 
 
 def checked_in(session: EnrollmentSession, enrollment_id: str) -> bool:
     """Authenticate arrived: the session is bound to this EnrollmentID for good."""
-    return _updated(_CHECKED_IN, _checked_in(session, enrollment_id))
+    return _updated(_CHECKED_IN, _checked_in_params(session, enrollment_id))
 
 
 def checked_in_part(session: EnrollmentSession, enrollment_id: str) -> statements.Part:
     """``checked_in`` as a part of the caller's ``statements.write_together``."""
-    return statements.Part(_CHECKED_IN, _checked_in(session, enrollment_id))
+    return statements.Part(_CHECKED_IN, _checked_in_params(session, enrollment_id))
 
 
 def ended(session_id: int | None) -> None:
@@ -73,14 +81,6 @@ _completed_row = CompiledRow(
 )
 
 
-# The user's open invitations are enrolled; as SQL, since building the ORM's UPDATE took longer
-# than the rest of this step.
-_INVITATIONS_ENROLLED = (
-    f"UPDATE {Invitation._meta.db_table} SET enrolled_at = %s "  # noqa: S608 - the model's name
-    "WHERE user_id = %s AND enrolled_at IS NULL"
-)
-
-
 def enrollment_completed(session_id: int):
     """Invitations of the user are marked enrolled. Returns ``(session, terms)`` when the user
     is owed the terms mail (terms in force, not accepted by this enrollment), else None."""
@@ -90,9 +90,7 @@ def enrollment_completed(session_id: int):
     if row is None:
         raise EnrollmentSession.DoesNotExist(session_id)
     session = tokens.joined_session(row)
-    with connection.cursor() as cursor:
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        cursor.execute(_INVITATIONS_ENROLLED, [now, session.user_id])
+    _updated(_INVITATIONS_ENROLLED, [_now(), session.user_id])
     if session.terms_accepted:
         return None
     return session, terms.current_terms(session.tenant)
