@@ -45,11 +45,20 @@ def _now():
     return connection.ops.adapt_datetimefield_value(timezone.now())
 
 
-def profile_delivered(session: EnrollmentSession, *, machine_info: dict) -> bool:
-    """The profile went out for this bearer token; refused once the session is bound or ended."""
+def _profile_delivered_params(session: EnrollmentSession, machine_info: dict) -> list:
     info = _MACHINE_INFO.get_db_prep_save(machine_info, connection)
     delivered, allowed = State.PROFILE_DELIVERED.value, State.AUTHENTICATED.value
-    return _updated(_PROFILE_DELIVERED, [info, _now(), delivered, session.pk, allowed, delivered])
+    return [info, _now(), delivered, session.pk, allowed, delivered]
+
+
+def profile_delivered(session: EnrollmentSession, *, machine_info: dict) -> bool:
+    """The profile went out for this bearer token; refused once the session is bound or ended."""
+    return _updated(_PROFILE_DELIVERED, _profile_delivered_params(session, machine_info))
+
+
+def profile_delivered_part(session: EnrollmentSession, *, machine_info: dict) -> statements.Part:
+    """``profile_delivered`` as a part of the caller's ``statements.write_together``."""
+    return statements.Part(_PROFILE_DELIVERED, _profile_delivered_params(session, machine_info))
 
 
 def _checked_in_params(session: EnrollmentSession, enrollment_id: str) -> list:

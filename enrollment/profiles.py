@@ -1,6 +1,7 @@
 """The enrollment profile of account-driven user enrollment (adue-protocol.md §2.6).
 
-``build_enrollment_profile`` returns the plist dict; ``render_enrollment_profile`` signs it.
+``build_enrollment_profile`` returns the plist dict; ``enrollment_profile`` signs it and returns
+the INSERT of its one-time SCEP challenge for the caller to store with its own writes.
 Every profile built here must validate against Apple's schema (``apple.schema``); the tests
 check that for each variant.
 """
@@ -18,6 +19,7 @@ from apple import plist
 from apple.models import PushCertificate
 from apple.push_identity import current_topic, topic_of
 from enrollment.scep import services as scep
+from users import statements
 from users.compiled import CompiledRow, attnames, instances
 
 from .models import EnrollmentSession, Profile
@@ -94,9 +96,8 @@ def _certificate_payloads(pem_text: str, prefix: str) -> list[dict]:
     return payloads
 
 
-def build_enrollment_profile(
-    session: EnrollmentSession, *, challenge_ttl: dt.timedelta = scep.CHALLENGE_TTL
-) -> dict:
+def build_enrollment_profile(session: EnrollmentSession, *, challenge: str) -> dict:
+    """The profile's plist dict, with ``challenge`` as its SCEP challenge (nothing is stored)."""
     tenant, user = session.tenant, session.user
     # The profile and the push topic in one query; the topic alone only when there is none.
     profile = _default_profile_with_topic(tenant)
@@ -110,7 +111,6 @@ def build_enrollment_profile(
     prefix = payload_prefix(tenant)
     server_url, checkin_url = server_urls()
     scep_uuid = _uuid()
-    challenge = scep.issue_challenge(tenant, subject_cn=session.subject_cn, ttl=challenge_ttl)
     scep_payload = {
         "PayloadType": "com.apple.security.scep",
         "PayloadVersion": 1,
@@ -163,8 +163,16 @@ def build_enrollment_profile(
     return top
 
 
-def render_enrollment_profile(session: EnrollmentSession) -> bytes:
-    return sign_profile(plist.dumps(build_enrollment_profile(session)))
+def enrollment_profile(
+    session: EnrollmentSession, *, challenge_ttl: dt.timedelta = scep.CHALLENGE_TTL
+) -> tuple[bytes, statements.Part]:
+    """The signed profile and the INSERT of its SCEP challenge: the caller stores it with what
+    it writes beside it (the enrollment POST: one statement). Raises ``ProfileUnavailable``."""
+    raw, challenge = scep.new_challenge(
+        session.tenant, subject_cn=session.subject_cn, ttl=challenge_ttl
+    )
+    body = sign_profile(plist.dumps(build_enrollment_profile(session, challenge=raw)))
+    return body, statements.insert([challenge])
 
 
 # A renewal may wait for a device that answers NotNow; its challenge lasts as long.
@@ -175,6 +183,6 @@ def render_renewal_profile(session: EnrollmentSession) -> bytes:
     """The enrollment profile again for an enrolled device, with a fresh one-time challenge for
     a new identity certificate. Same identifiers, so installing it (``InstallProfile``) replaces
     the enrollment profile; the session, hence the EnrollmentID and bearer token, stay."""
-    return sign_profile(
-        plist.dumps(build_enrollment_profile(session, challenge_ttl=RENEWAL_CHALLENGE_TTL))
-    )
+    body, challenge = enrollment_profile(session, challenge_ttl=RENEWAL_CHALLENGE_TTL)
+    statements.write_together([challenge])
+    return body

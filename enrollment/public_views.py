@@ -6,16 +6,16 @@ gets the ``apple-as-web`` challenge and nothing is stored for it.
 
 import logging
 
-from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from users.audit import record
+from users import statements
+from users.audit import record_part
 from users.tenant_lookup import active_tenant_or_404
 
 from . import discovery, lifecycle, machine_info, tokens
-from .profiles import ProfileUnavailable, render_enrollment_profile
+from .profiles import ProfileUnavailable, enrollment_profile
 
 log = logging.getLogger("enrollment.device")
 
@@ -69,16 +69,22 @@ def enroll(request, number: int):
         # No token, or unknown, expired or already used by an enrolled device: sign in again.
         return challenge(tenant)
     try:
-        with transaction.atomic():
-            body = render_enrollment_profile(session)
-            lifecycle.profile_delivered(session, machine_info=info.as_json())
+        body, scep_challenge = enrollment_profile(session)
     except ProfileUnavailable as exc:
         log.warning("no enrollment profile for tenant %s: %s", number, exc)
         return HttpResponse(
             f"Enrollment unavailable: {exc}\n", status=403, content_type="text/plain"
         )
-    record(
-        f"user:{session.user.username}", "enrollment.profile_delivered", session, **info.as_json()
+    # The profile's SCEP challenge, the session's state and the audit event: one statement.
+    details = info.as_json()
+    statements.write_together(
+        [
+            scep_challenge,
+            lifecycle.profile_delivered_part(session, machine_info=details),
+            record_part(
+                f"user:{session.user.username}", "enrollment.profile_delivered", session, **details
+            ),
+        ]
     )
     response = HttpResponse(body, content_type="application/x-apple-aspen-config")
     response["Content-Disposition"] = 'attachment; filename="enrollment.mobileconfig"'

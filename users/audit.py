@@ -70,22 +70,36 @@ log = logging.getLogger("portal.audit")
 
 def record(actor, action: str, obj=None, *, tenant=None, **details) -> AuditEvent:
     """Record an event. ``actor`` is an Account, a label such as "device:<id>", or None."""
+    # One INSERT (statements.create): every web login and profile delivery records one.
+    event = statements.create(_event(actor, action, obj, tenant, details))
+    _log(event)
+    return event
+
+
+def record_part(actor, action: str, obj=None, *, tenant=None, **details) -> statements.Part:
+    """``record`` as a part of the caller's ``statements.write_together``, for a request that
+    stores the event with its own writes in one statement."""
+    event = _event(actor, action, obj, tenant, details)
+    _log(event)
+    return statements.insert([event])
+
+
+def _event(actor, action: str, obj, tenant, details: dict) -> AuditEvent:
     if tenant is None and obj is not None:
         tenant = getattr(obj, "tenant", None)
     account = actor if isinstance(actor, Account) else None
     label = account.get_username() if account else str(actor or "system")
-    # One INSERT (statements.create): every web login and profile delivery records one.
-    event = statements.create(
-        AuditEvent(
-            tenant=tenant,
-            actor=account,
-            actor_label=label[:200],
-            action=action,
-            object_type=obj._meta.label if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
-            object_repr=str(obj)[:200] if obj is not None else "",
-            details=details,
-        )
+    return AuditEvent(
+        tenant=tenant,
+        actor=account,
+        actor_label=label[:200],
+        action=action,
+        object_type=obj._meta.label if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        details=details,
     )
-    log.info("audit %s by %s on %s", action, label, event.object_repr or "-")
-    return event
+
+
+def _log(event: AuditEvent) -> None:
+    log.info("audit %s by %s on %s", event.action, event.actor_label, event.object_repr or "-")

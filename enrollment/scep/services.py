@@ -2,7 +2,8 @@
 
 - ``scep_url(tenant)``: ``<PORTAL_BASE_URL>/scep/<tenant number>`` (clients add ``?operation=``).
 - ``issue_challenge(tenant, subject_cn=…)``: a one-time challenge for the enrollment profile,
-  valid for one CSR whose subject CN is ``subject_cn``.
+  valid for one CSR whose subject CN is ``subject_cn`` (``new_challenge``: the same, unsaved,
+  for a caller that stores it with its own writes).
 - ``ca_certificate(tenant)`` / ``ca_certificate_pem(tenant)``: the tenant's CA (made on first use).
 - ``verify_device_certificate(tenant, cert)``: issued by this tenant's CA and currently valid.
 - ``handle_pki_operation(tenant, der)``: a PKCSReq in, a CertRep (success or failure) out.
@@ -43,16 +44,23 @@ def scep_url(tenant) -> str:
     return settings.PORTAL_BASE_URL + reverse("scep:service", args=[tenant.number])
 
 
-def issue_challenge(tenant, *, subject_cn: str, ttl: dt.timedelta = CHALLENGE_TTL) -> str:
+def new_challenge(
+    tenant, *, subject_cn: str, ttl: dt.timedelta = CHALLENGE_TTL
+) -> tuple[str, ScepChallenge]:
+    """A one-time challenge and its row, not yet saved: it works once the row is stored."""
     raw = secrets.token_urlsafe(24)
-    statements.create(
-        ScepChallenge(
-            tenant=tenant,
-            digest=ScepChallenge.hash(raw),
-            subject_cn=subject_cn,
-            expires_at=timezone.now() + ttl,
-        )
+    row = ScepChallenge(
+        tenant=tenant,
+        digest=ScepChallenge.hash(raw),
+        subject_cn=subject_cn,
+        expires_at=timezone.now() + ttl,
     )
+    return raw, row
+
+
+def issue_challenge(tenant, *, subject_cn: str, ttl: dt.timedelta = CHALLENGE_TTL) -> str:
+    raw, row = new_challenge(tenant, subject_cn=subject_cn, ttl=ttl)
+    statements.create(row)
     return raw
 
 
