@@ -90,6 +90,16 @@ _completed_row = CompiledRow(
 )
 
 
+def finish_enrollment(session_id: int) -> None:
+    """What follows the first TokenUpdate: invitations marked enrolled, the terms mail if owed.
+    Safe to repeat after a mail failure: what comes before the mail is idempotent."""
+    from . import mails
+
+    owed = enrollment_completed(session_id)
+    if owed is not None and owed[0].user.email:
+        mails.send_terms(*owed)
+
+
 def enrollment_completed(session_id: int):
     """Invitations of the user are marked enrolled. Returns ``(session, terms)`` when the user
     is owed the terms mail (terms in force, not accepted by this enrollment), else None."""

@@ -1,4 +1,5 @@
-"""Celery tasks of enrollment: mails. Idempotent and safe to retry."""
+"""Celery tasks of enrollment: mails. Idempotent and safe to retry. (What follows an
+enrollment, ``lifecycle.finish_enrollment``, runs in mdm's task of the first TokenUpdate.)"""
 
 import logging
 import smtplib
@@ -8,7 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import lifecycle, mails
+from . import mails
 from .models import Invitation
 
 log = logging.getLogger("enrollment.tasks")
@@ -39,16 +40,3 @@ def send_invitation_mail(invitation_id: int) -> None:
     Invitation.objects.filter(pk=invitation_id).update(
         send_count=F("send_count") + 1, last_sent_at=timezone.now(), last_error=""
     )
-
-
-@shared_task(
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=30,
-    max_retries=5,
-)
-def enrollment_completed(session_id: int) -> None:
-    """After the first TokenUpdate: invitations marked enrolled, the terms mail if owed. A retry
-    after a mail failure repeats only idempotent work."""
-    owed = lifecycle.enrollment_completed(session_id)
-    if owed is not None and owed[0].user.email:
-        mails.send_terms(*owed)

@@ -13,7 +13,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from enrollment import lifecycle
-from enrollment import tasks as enrollment_tasks
 from users import statements
 from users.compiled import CompiledRow
 
@@ -185,9 +184,7 @@ def token_update(identity: DeviceIdentity, message: dict, raw: bytes) -> Reply:
         parts.append(statements.insert(queue.inventory_commands(device)))
     statements.write_together(parts)
     if first:
-        tasks.push_owed_after_commit([device.pk])
-        session_id = device.session_id
-        transaction.on_commit(lambda: enrollment_tasks.enrollment_completed.delay(session_id))
+        tasks.enrolled_after_commit(device.pk, device.session_id)
     return Reply()
 
 

@@ -5,6 +5,7 @@ push task once the transaction that queued the work has committed.
 """
 
 import logging
+import smtplib
 
 from celery import shared_task
 from django.conf import settings
@@ -15,6 +16,7 @@ from apple.models import VppEvent, VppToken
 from apple.vpp import events as vpp_events
 from apple.vpp import users as vpp_users
 from apple.vpp.client import VppError
+from enrollment import lifecycle
 
 from . import app_catalogue, licences, push
 from .models import App, Licence
@@ -49,6 +51,33 @@ def push_devices(self, device_ids: list[int]) -> dict:
         countdown = max(report.retry_after or 0, backoff_seconds(self.request.retries))
         raise self.retry(args=[report.retry], countdown=countdown)
     return {"ok": report.ok, "token_invalid": report.token_invalid, "retry": len(report.retry)}
+
+
+def enrolled_after_commit(device_id: int, session_id: int | None) -> None:
+    """For the first TokenUpdate, which marked the device as owed a push in its own UPDATE."""
+    transaction.on_commit(lambda: device_enrolled.delay(device_id, session_id))
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    max_retries=5,
+)
+def device_enrolled(self, device_id: int, session_id: int | None) -> None:
+    """A device's first TokenUpdate, in one task (one more per enrollment cost the web worker
+    as much as its own statements): the push that wakes it for its first inventory, then what
+    the enrollment owes (``enrollment.lifecycle.finish_enrollment``). A retry after a mail
+    failure pushes again only if the push is still owed."""
+    try:
+        report = push.send_owed([device_id])
+    finally:  # the user's mail does not depend on APNs (an unusable certificate raises)
+        if session_id is not None:
+            lifecycle.finish_enrollment(session_id)
+    if report.retry and not self.request.is_eager:
+        countdown = max(report.retry_after or 0, backoff_seconds(0))
+        push_devices.apply_async(args=[report.retry], countdown=countdown)
 
 
 @shared_task(acks_late=True)

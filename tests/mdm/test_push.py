@@ -6,8 +6,10 @@ import time
 import pytest
 from django.utils import timezone
 
+from apple.apns import ApnsError
 from apple.models import PushCertificate
 from apple.push_identity import install_demo_push_certificate
+from enrollment import terms
 from mdm import device_labels, push, tasks
 from mdm.models import Device
 from tests import factories
@@ -43,6 +45,27 @@ def test_owed_pushes_are_sent_and_cleared(tenant, apns_peer, django_capture_on_c
     assert not Device.objects.exclude(push_requested_at=None).exists()
     assert Device.objects.filter(last_push_at__isnull=False).count() == 3
     assert peer.connections == 1
+
+
+def test_the_first_token_update_task_pushes_then_mails_the_terms(tenant, apns_peer, mailoutbox):
+    peer = apns_peer()
+    terms.publish(tenant, text_en="Be nice.")
+    device = factories.device(tenant, push_requested_at=timezone.now())
+    tasks.device_enrolled.delay(device.pk, device.session_id)
+    assert [r.token for r in peer.requests] == [bytes(device.push_token).hex()]
+    assert len(mailoutbox) == 1 and "/terms/" in mailoutbox[0].body
+
+
+def test_the_terms_mail_does_not_wait_on_a_push_that_raises(
+    tenant, apns_peer, settings, mailoutbox
+):
+    apns_peer()
+    settings.APNS_BASE_URL = "http://127.0.0.1:9"  # unusable: the client raises ApnsError
+    terms.publish(tenant, text_en="Be nice.")
+    device = factories.device(tenant, push_requested_at=timezone.now())
+    with pytest.raises(ApnsError):
+        tasks.device_enrolled.delay(device.pk, device.session_id)
+    assert len(mailoutbox) == 1
 
 
 def test_bad_or_unregistered_tokens_make_the_device_unreachable(tenant, apns_peer):
