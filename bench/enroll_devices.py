@@ -53,6 +53,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 TARGET_CPU_MS = 25
+# The issue's figures came from a machine whose password check took 175 ms of CPU. Machines here
+# differ in speed by more than a change measured in ms (checks of 172-280 ms seen), so each run
+# also prints its figure in units of its own password check (PBKDF2 in OpenSSL, measured in the
+# same run) and what that is on a machine whose check takes 175 ms. The target stays in ms.
+REFERENCE_CHECK_MS = 175
 TARGET_CHECKIN_QUERIES = 5
 
 
@@ -564,6 +569,13 @@ def main() -> int:
         f"{task_cpu / per:.1f} ms in eager tasks (in workers in production) and "
         f"{outside:.1f} ms outside the requests' threads (the HTTP server, the kernel's sockets)"
     )
+    check_ms = 1000 * sum(passwords) / max(1, len(passwords))
+    scaled_ms = enrollment_ms * REFERENCE_CHECK_MS / check_ms if passwords else enrollment_ms
+    print(
+        f"machine speed: one password check took {check_ms:.0f} ms; besides it an enrollment "
+        f"took {enrollment_ms / max(check_ms, 1e-9):.3f} checks, {scaled_ms:.1f} ms where a check "
+        f"takes {REFERENCE_CHECK_MS} ms (the issue's machine)"
+    )
     print(
         f"first connects after TokenUpdate (inventory): {connect_ms:.1f} ms server CPU per "
         f"enrollment; with them, {enrollment_ms + connect_ms:.1f} ms besides the password check"
@@ -575,7 +587,8 @@ def main() -> int:
     )
     print(
         f"enroll_devices: {enrolled}/{args.n} in {elapsed:.1f} s, server CPU "
-        f"{cpu_ms:.0f} ms/enrollment ({enrollment_ms:.0f} ms without password check; first "
+        f"{cpu_ms:.0f} ms/enrollment ({enrollment_ms:.0f} ms without password check, "
+        f"{scaled_ms:.0f} ms at a {REFERENCE_CHECK_MS} ms check; first "
         f"connects {connect_ms:.0f} ms more), own queries authenticate "
         f"{medians.get('check-in Authenticate', 0):.0f}, "
         f"token_update {medians.get('check-in TokenUpdate', 0):.0f}"
