@@ -76,22 +76,28 @@ def insert(objects, *, returning: str | None = None) -> Part:
     """``bulk_create(objects)`` (one model; an auto primary key comes from the database) as one
     INSERT; ``returning``: a column to return (for ``returned``). Each field's value is
     prepared as ``save()`` prepares it (``pre_save``, ``get_db_prep_save``); the SQL, the same
-    for every call with as many rows, is built once (``_insert_sql``). A value that is an
-    expression (``returned``) goes through Django's insert compiler."""
+    for every call with as many rows, is built once (``_insert_sql``). A value from
+    ``returned`` puts its SQL in its place; any other expression goes through Django's insert
+    compiler."""
     model = type(objects[0])
     fields = _insert_fields(model)
     rows = [[field.pre_save(obj, True) for field in fields] for obj in objects]
     sql = _insert_sql(model, len(rows), returning)
-    if sql is None or any(hasattr(value, "resolve_expression") for row in rows for value in row):
+    expressions = [v for row in rows for v in row if hasattr(v, "resolve_expression")]
+    if sql is None or not all(isinstance(v, _ReturnedSQL) for v in expressions):
         return _compiled_insert(model, fields, objects, returning)
     plain = _plain_types(model)
     params = [
         value
-        if type(value) is kind or (value is None and kind is not _Prepared)
+        if type(value) is kind
+        or (value is None and kind is not _Prepared)
+        or isinstance(value, _ReturnedSQL)
         else field.get_db_prep_save(value, connection)
         for row in rows
         for field, kind, value in zip(fields, plain, row, strict=True)
     ]
+    if expressions:
+        sql, params = _inline_returned(sql, params)
     return Part(sql, params, returning is not None)
 
 
@@ -192,12 +198,33 @@ class _Returned:
         self.part = part
 
 
+class _ReturnedSQL(RawSQL):
+    """The value ``returned`` gives: SQL that ``insert`` puts in the value's placeholder."""
+
+
 def returned(part: int, column: str) -> RawSQL:
     """A value for a field of a later part: ``column`` of the one row that part ``part`` (an
     ``insert`` with ``returning=column``) wrote."""
     if connection.vendor == "postgresql":
-        return RawSQL(f"(SELECT {connection.ops.quote_name(column)} FROM part{part})", [])
-    return RawSQL("%s", [_Returned(part)])
+        return _ReturnedSQL(f"(SELECT {connection.ops.quote_name(column)} FROM part{part})", [])
+    return _ReturnedSQL("%s", [_Returned(part)])
+
+
+def _inline_returned(sql: str, params: list) -> tuple[str, list]:
+    """The INSERT with each ``returned`` value's SQL in its placeholder, its params in place
+    (the placeholders of ``_insert_sql`` are the only ``%s`` after ``VALUES``)."""
+    head, values = sql.split(" VALUES ", 1)
+    pieces = values.split("%s")
+    out, flat = [pieces[0]], []
+    for piece, value in zip(pieces[1:], params, strict=True):
+        if isinstance(value, _ReturnedSQL):
+            out.append(value.sql)
+            flat.extend(value.params)
+        else:
+            out.append("%s")
+            flat.append(value)
+        out.append(piece)
+    return f"{head} VALUES {''.join(out)}", flat
 
 
 def write_together(parts: list[Part]) -> list:
