@@ -10,7 +10,7 @@ from django.utils import timezone
 from users import statements
 from users.compiled import CompiledRow
 
-from . import tokens
+from . import mails, tokens
 from .models import EnrollmentSession, Invitation
 
 State = EnrollmentSession.State
@@ -93,8 +93,6 @@ _completed_row = CompiledRow(
 def finish_enrollment(session_id: int) -> None:
     """What follows the first TokenUpdate: invitations marked enrolled, the terms mail if owed.
     Safe to repeat after a mail failure: what comes before the mail is idempotent."""
-    from . import mails
-
     owed = enrollment_completed(session_id)
     if owed is not None and owed[0].user.email:
         mails.send_terms(*owed)

@@ -193,7 +193,7 @@ def _claim_and_record(tenant, raw: str, subject_cn: str, issued, transaction_id:
     serial, subject = format(issued.serial_number, "x"), issued.subject.rfc4514_string()[:300]
     not_after, transaction_id = issued.not_valid_after_utc, transaction_id[:128]
     if connection.vendor == "postgresql":
-        recorded = [tenant.pk, serial, subject, not_after, transaction_id, now]
+        recorded = [tenant.pk, serial, subject, not_after, transaction_id, at]
         with connection.cursor() as cursor:
             cursor.execute(_CLAIM_AND_RECORD, claim + recorded)
             claimed = cursor.fetchone()
