@@ -1,7 +1,8 @@
 """Celery tasks of mdm: pushes and Apps and Books licences. Tasks call services; idempotent, acknowledged late.
 
 ``push_after_commit`` is how handlers, views and receivers ask for a push: it enqueues the
-push task once the transaction that queued the work has committed.
+push task once the transaction that queued the work has committed. The first TokenUpdate asks
+through ``enrolled_after_commit`` instead: its one task pushes and finishes the enrollment.
 """
 
 import logging
@@ -31,12 +32,8 @@ def _chunks(ids: list[int]):
 
 
 def push_after_commit(device_ids) -> None:
-    push_owed_after_commit(push.owe(device_ids))
-
-
-def push_owed_after_commit(device_ids) -> None:
-    """For callers that marked the devices as owed themselves (in their own UPDATE)."""
-    ids = list(device_ids)
+    """Marks the devices as owed a push and pushes them once the caller's transaction commits."""
+    ids = list(push.owe(device_ids))
     if ids:
         transaction.on_commit(lambda: [push_devices.delay(chunk) for chunk in _chunks(ids)])
 
