@@ -151,6 +151,33 @@ def test_profile_twice_until_first_checkin_then_refused(client, address, managed
     assert post(client, token=raw).status_code == 401
 
 
+def test_the_profile_post_writes_challenge_state_and_audit_in_one_statement(
+    client, address, managed_user
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from enrollment.scep.models import ScepChallenge
+    from users.models import AuditEvent
+
+    session, raw = tokens.issue(managed_user)
+    with CaptureQueriesContext(connection) as captured:
+        assert post(client, token=raw).status_code == 200
+    session.refresh_from_db()
+    assert session.state == EnrollmentSession.State.PROFILE_DELIVERED
+    assert ScepChallenge.objects.filter(subject_cn=session.subject_cn, used_at=None).count() == 1
+    event = AuditEvent.objects.get(action="enrollment.profile_delivered")
+    assert event.object_id == str(session.pk) and event.details["PRODUCT"] == "iPhone17,2"
+    if connection.vendor != "postgresql":
+        pytest.skip("one statement is PostgreSQL's (SQLite: one transaction)")
+    writes = [
+        q["sql"]
+        for q in captured.captured_queries
+        if not q["sql"].startswith(("SELECT", "SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+    assert len(writes) == 1 and writes[0].startswith("WITH "), writes
+
+
 def test_user_without_managed_apple_id_gets_no_profile(client, address, managed_user):
     session, raw = tokens.issue(managed_user)
     managed_user.managed_apple_id = ""

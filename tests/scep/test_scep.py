@@ -88,6 +88,24 @@ def _pkcs_req(tenant, key, challenge):
     )
 
 
+def test_a_good_pki_operation_claims_and_records_in_one_statement(tenant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    key, challenge = new_key(), services.issue_challenge(tenant, subject_cn=CN)
+    message = _pkcs_req(tenant, key, challenge)
+    with CaptureQueriesContext(connection) as captured:
+        reply = protocol.parse_pki_message(services.handle_pki_operation(tenant, message))
+    assert reply.pki_status == protocol.STATUS_SUCCESS
+    issued = IssuedCertificate.objects.get()
+    assert issued.challenge == ScepChallenge.objects.get(used_at__isnull=False)
+    assert issued.transaction_id == "t-1" and issued.issued_at is not None
+    if connection.vendor != "postgresql":
+        pytest.skip("one statement is PostgreSQL's (SQLite: one transaction)")
+    writes = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SELECT")]
+    assert len(writes) == 1 and writes[0].startswith("WITH claimed AS (UPDATE"), writes
+
+
 def test_pki_operation_by_get(scep, tenant):
     import base64
 
