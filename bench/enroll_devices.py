@@ -687,25 +687,11 @@ def _reference_tree(rev: str, into: Path) -> str:
     return commit
 
 
-def _fresh_database(url: str) -> None:
-    """Drop and create the database of ``url`` (PostgreSQL): each run starts empty, with the
-    migrations of its own tree."""
-    from urllib.parse import urlsplit
-
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        raise SystemExit(f"not a plain database name: {name!r}")
-    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-
-
 def compare(args) -> int:
     """This tree and ``args.reference`` alternately, each run on a fresh database and keys;
     prints each run and the ratio of the medians."""
+    from bench.fuzz_devices import recreate_database  # this tree's: the reference may lack it
+
     work = Path(tempfile.mkdtemp(prefix="bench-enroll-reference-"))
     try:
         (work / "reference").mkdir()
@@ -718,7 +704,7 @@ def compare(args) -> int:
         for round_ in range(1, args.rounds + 1):
             for label, tree in trees.items():
                 if os.environ.get("DATABASE_URL"):
-                    _fresh_database(os.environ["DATABASE_URL"])
+                    recreate_database(os.environ["DATABASE_URL"])
                 summary = work / "summary.json"
                 summary.unlink(missing_ok=True)
                 run = subprocess.run(
